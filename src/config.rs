@@ -1,0 +1,508 @@
+//! Settings: the compiled-in `config/default.toml`, then the operator's `--config FILE`,
+//! then `NOTESD__SECTION__KEY` environment variables. Everything is checked at start and
+//! every problem names its key, so an operator fixes a config in one pass.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Config, Environment, File, FileFormat};
+use serde::{Deserialize, Deserializer};
+
+use crate::address::EmailAddress;
+use crate::note::Vocabulary;
+use crate::reference::CodeName;
+
+/// The built-in defaults, documented key by key.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// The configuration cannot be used; each problem names a key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration: {0}")]
+    Load(String),
+    #[error("the configuration has {} problem(s):\n{}", .0.len(), .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<String>),
+}
+
+/// A value that must never appear in logs or `Debug` output (URLs with passwords).
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub registry: RegistrySettings,
+    pub mail: MailSettings,
+    pub approval: ApprovalSettings,
+    #[serde(default)]
+    pub templates: TemplateSettings,
+    pub log: LogSettings,
+    pub lists: BTreeMap<String, Vec<Recipient>>,
+    pub codes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub bind: String,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySettings {
+    pub first_number: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: String,
+    pub dir: PathBuf,
+    pub smtp_url: Option<Secret>,
+    pub from: String,
+    #[serde(deserialize_with = "duration")]
+    pub retry_initial: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub retry_max: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub give_up_after: Duration,
+    pub concurrency: i64,
+    #[serde(deserialize_with = "size")]
+    pub max_attachment: u64,
+    #[serde(deserialize_with = "duration")]
+    pub download_ttl: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalSettings {
+    pub steps: Vec<StepSettings>,
+    #[serde(deserialize_with = "duration")]
+    pub link_ttl: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub remind_after: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSettings {
+    pub name: String,
+    pub approvers: Vec<String>,
+    pub rule: RuleSettings,
+}
+
+/// `"any"`, `"all"` or `{ at_least = N }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RuleSettings {
+    Word(String),
+    AtLeast { at_least: i64 },
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: String,
+}
+
+/// One entry of a distribution list: a delegation or another recipient.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    pub code: String,
+    pub name: String,
+    pub emails: Vec<String>,
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then the environment, and validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, Environment::with_prefix("NOTESD"))
+    }
+
+    fn load_with_env(file: Option<&Path>, env: Environment) -> Result<Self, ConfigError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Load(format!("{}: no such file", path.display())));
+            }
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+        }
+        let env = env.prefix_separator("__").separator("__").try_parsing(true);
+        let settings: Settings = builder
+            .add_source(env)
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| match file {
+                Some(path) => ConfigError::Load(format!("{}: {e}", path.display())),
+                None => ConfigError::Load(e.to_string()),
+            })?;
+        let problems = settings.problems();
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// Every value that parses but cannot be used, as `key: what is wrong`.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        let mut bad = |key: &str, msg: String| p.push(format!("{key}: {msg}"));
+        if self.http.bind.parse::<SocketAddr>().is_err() {
+            bad("http.bind", format!("`{}` is not an address:port such as 127.0.0.1:8080", self.http.bind));
+        }
+        let url = &self.http.public_url;
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
+            bad("http.public_url", format!("`{url}` is not an http:// or https:// URL"));
+        }
+        if let Err(e) = crate::store::Backend::of_url(self.database.url.expose()) {
+            bad("database.url", e.to_string());
+        }
+        if !(1..=99_999).contains(&self.registry.first_number) {
+            bad("registry.first_number", format!("{} is not between 1 and 99999", self.registry.first_number));
+        }
+        match self.mail.transport.as_str() {
+            "file" => {}
+            "smtp" => match &self.mail.smtp_url {
+                None => bad("mail.smtp_url", "is required when mail.transport = \"smtp\"".to_owned()),
+                Some(u) if !(u.expose().starts_with("smtp://") || u.expose().starts_with("smtps://")) => {
+                    bad("mail.smtp_url", "must start with smtp:// or smtps://".to_owned())
+                }
+                Some(_) => {}
+            },
+            other => bad("mail.transport", format!("`{other}` is neither \"file\" nor \"smtp\"")),
+        }
+        if mailbox_address(&self.mail.from).is_none() {
+            bad("mail.from", format!("`{}` is not `Name <address>` or an address", self.mail.from));
+        }
+        if self.mail.retry_initial > self.mail.retry_max {
+            bad("mail.retry_initial", "is longer than mail.retry_max".to_owned());
+        }
+        if !(1..=256).contains(&self.mail.concurrency) {
+            bad("mail.concurrency", format!("{} is not between 1 and 256", self.mail.concurrency));
+        }
+        if self.approval.steps.is_empty() {
+            bad("approval.steps", "the approval chain needs at least one step".to_owned());
+        }
+        for (i, step) in self.approval.steps.iter().enumerate() {
+            let key = format!("approval.steps[{i}]");
+            if step.name.trim().is_empty() {
+                bad(&format!("{key}.name"), "must not be empty".to_owned());
+            }
+            if step.approvers.is_empty() {
+                bad(&format!("{key}.approvers"), "a step needs at least one approver".to_owned());
+            }
+            for (j, a) in step.approvers.iter().enumerate() {
+                if let Err(e) = a.parse::<EmailAddress>() {
+                    bad(&format!("{key}.approvers[{j}]"), e.to_string());
+                }
+            }
+            match &step.rule {
+                RuleSettings::Word(w) if w == "any" || w == "all" => {}
+                RuleSettings::Word(w) => bad(
+                    &format!("{key}.rule"),
+                    format!("`{w}` is not \"any\", \"all\" or {{ at_least = N }}"),
+                ),
+                RuleSettings::AtLeast { at_least } => {
+                    if *at_least < 1 || *at_least as usize > step.approvers.len() {
+                        bad(
+                            &format!("{key}.rule.at_least"),
+                            format!("{at_least} is not between 1 and the step's {} approver(s)", step.approvers.len()),
+                        );
+                    }
+                }
+            }
+        }
+        if self.log.format != "human" && self.log.format != "json" {
+            bad("log.format", format!("`{}` is neither \"human\" nor \"json\"", self.log.format));
+        }
+        if let Some(dir) = &self.templates.dir
+            && !dir.is_dir()
+        {
+            bad("templates.dir", format!("{} is not a folder", dir.display()));
+        }
+        for (name, entries) in &self.lists {
+            let key = format!("lists.{name}");
+            if entries.is_empty() {
+                bad(&key, "a list needs at least one entry".to_owned());
+            }
+            for (i, entry) in entries.iter().enumerate() {
+                if entry.emails.is_empty() {
+                    bad(&format!("{key}[{i}].emails"), format!("{} has no address", entry.name));
+                }
+                for (j, e) in entry.emails.iter().enumerate() {
+                    if let Err(err) = e.parse::<EmailAddress>() {
+                        bad(&format!("{key}[{i}].emails[{j}]"), err.to_string());
+                    }
+                }
+            }
+        }
+        for code in self.codes.keys() {
+            if let Err(e) = code.parse::<CodeName>() {
+                bad(&format!("codes.{code}"), e.to_string());
+            }
+        }
+        p
+    }
+
+    /// What a note spec may name: the configured codes, lists and templates.
+    pub fn vocabulary(&self) -> Vocabulary {
+        Vocabulary {
+            codes: self.codes.keys().filter_map(|c| c.parse().ok()).collect(),
+            lists: self.lists.keys().cloned().collect(),
+            templates: BUILT_IN_TEMPLATES.iter().map(|t| (*t).to_owned()).collect::<BTreeSet<_>>(),
+        }
+    }
+}
+
+/// The templates notesd ships (rendered by the PDF pipeline).
+pub const BUILT_IN_TEMPLATES: &[&str] = &["note", "cover-declaration", "i-a-item-note"];
+
+/// The address in `Name <address>` or a bare address.
+fn mailbox_address(mailbox: &str) -> Option<EmailAddress> {
+    let address = match mailbox.rsplit_once('<') {
+        Some((_, rest)) => rest.strip_suffix('>')?,
+        None => mailbox,
+    };
+    address.trim().parse().ok()
+}
+
+/// Parses `90s`, `30m`, `72h`, `7d`.
+pub fn parse_duration(input: &str) -> Result<Duration, String> {
+    let err = || format!("`{input}` is not a duration such as 90s, 30m, 72h or 7d");
+    let split = input.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
+    let (number, unit) = input.split_at(split);
+    let n: u64 = number.parse().map_err(|_| err())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(err()),
+    };
+    n.checked_mul(seconds).map(Duration::from_secs).ok_or_else(err)
+}
+
+/// Parses `10MB`, `512KB`, `1GB` or a plain number of bytes (decimal units).
+pub fn parse_size(input: &str) -> Result<u64, String> {
+    let err = || format!("`{input}` is not a size such as 512KB or 10MB");
+    let split = input.find(|c: char| !c.is_ascii_digit()).unwrap_or(input.len());
+    let (number, unit) = input.split_at(split);
+    let n: u64 = number.parse().map_err(|_| err())?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ => return Err(err()),
+    };
+    n.checked_mul(factor).ok_or_else(err)
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    parse_duration(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    parse_size(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    fn env(vars: &[(&str, &str)]) -> Environment {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Environment::with_prefix("NOTESD").source(Some(map))
+    }
+
+    fn load(toml: Option<&str>, vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let file = toml.map(|t| {
+            let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+            f.write_all(t.as_bytes()).unwrap();
+            f
+        });
+        Settings::load_with_env(file.as_ref().map(|f| f.path()), env(vars))
+    }
+
+    fn problems(toml: &str) -> String {
+        load(Some(toml), &[]).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_match_interface_md() {
+        let s = load(None, &[]).unwrap();
+        assert_eq!(s.http.bind, "127.0.0.1:8080");
+        assert_eq!(s.http.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.database.url.expose(), "sqlite://var/notesd.db");
+        assert_eq!(s.registry.first_number, 5001);
+        assert_eq!(s.mail.transport, "file");
+        assert_eq!(s.mail.retry_initial, Duration::from_secs(30));
+        assert_eq!(s.mail.give_up_after, Duration::from_secs(72 * 3600));
+        assert_eq!(s.mail.max_attachment, 10_000_000);
+        assert_eq!(s.mail.download_ttl, Duration::from_secs(7 * 86_400));
+        assert_eq!(s.mail.concurrency, 8);
+        assert_eq!(s.approval.link_ttl, Duration::from_secs(72 * 3600));
+        assert_eq!(s.log.format, "human");
+    }
+
+    #[test]
+    fn the_27_delegations_are_in_protocol_order() {
+        let s = load(None, &[]).unwrap();
+        let codes: Vec<&str> = s.lists["delegations"].iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(
+            codes.join(" "),
+            "BE BG CZ DK DE EE IE EL ES FR HR IT CY LV LT LU HU MT NL AT PL PT RO SI SK FI SE"
+        );
+    }
+
+    #[test]
+    fn code_names_keep_their_case() {
+        let v = load(None, &[]).unwrap().vocabulary();
+        for code in ["JAI", "CORDROGUE", "CFSP/PESC"] {
+            assert!(v.codes.contains(&code.parse().unwrap()), "{code}: {:?}", v.codes);
+        }
+        assert_eq!(v.codes.len(), 21);
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let s = load(
+            Some("[registry]\nfirst_number = 6001\n[database]\nurl = \"sqlite://x.db\"\n"),
+            &[("NOTESD__DATABASE__URL", "postgres://postgres@127.0.0.1/notesd")],
+        )
+        .unwrap();
+        assert_eq!(s.registry.first_number, 6001);
+        assert_eq!(s.database.url.expose(), "postgres://postgres@127.0.0.1/notesd");
+        let s = load(None, &[("NOTESD__MAIL__CONCURRENCY", "3")]).unwrap();
+        assert_eq!(s.mail.concurrency, 3);
+    }
+
+    #[test]
+    fn adding_a_list_keeps_the_delegations() {
+        let s = load(Some("[[lists.ministers]]\ncode = \"X\"\nname = \"X\"\nemails = [\"x@min.example\"]\n"), &[]).unwrap();
+        assert_eq!(s.lists["delegations"].len(), 27);
+        assert_eq!(s.lists["ministers"].len(), 1);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let report = problems(
+            r#"
+            [http]
+            bind = "nowhere"
+            public_url = "ftp://x"
+            [database]
+            url = "mysql://x"
+            [registry]
+            first_number = 0
+            [mail]
+            transport = "smtp"
+            from = "nobody"
+            concurrency = 0
+            [approval]
+            steps = [{ name = "A", approvers = ["a@x.example", "bad"], rule = { at_least = 3 } },
+                     { name = "B", approvers = ["b@x.example"], rule = "most" }]
+            [log]
+            format = "xml"
+            [[lists.ministers]]
+            code = "X"
+            name = "X"
+            emails = ["not an address"]
+            "#,
+        );
+        for expected in [
+            "http.bind: `nowhere`",
+            "http.public_url: `ftp://x`",
+            "database.url:",
+            "registry.first_number: 0",
+            "mail.smtp_url: is required",
+            "mail.from: `nobody`",
+            "mail.concurrency: 0",
+            "approval.steps[0].approvers[1]: `bad`",
+            "approval.steps[0].rule.at_least: 3",
+            "approval.steps[1].rule: `most`",
+            "log.format: `xml`",
+            "lists.ministers[0].emails[0]: `not an address`",
+        ] {
+            assert!(report.contains(expected), "missing {expected:?} in:\n{report}");
+        }
+    }
+
+    #[test]
+    fn type_errors_and_unknown_keys_name_the_key() {
+        let e = problems("[registry]\nfirst_number = \"many\"\n");
+        assert!(e.contains("registry.first_number"), "{e}");
+        let e = problems("[mail]\nretry_max = \"soon\"\n");
+        assert!(e.contains("retry_max") && e.contains("`soon`"), "{e}");
+        let e = problems("[registry]\nfirst_numbr = 1\n");
+        assert!(e.contains("first_numbr"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let e = Settings::load(Some(Path::new("/nonexistent/notesd.toml"))).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/notesd.toml"), "{e}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = load(None, &[("NOTESD__DATABASE__URL", "postgres://u:hunter2@h/db")]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        for bad in ["", "10", "h", "1.5h", "-1s", "3 h", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert_eq!(parse_size("512KB"), Ok(512_000));
+        assert_eq!(parse_size("42"), Ok(42));
+        assert!(parse_size("10MiB").is_err());
+    }
+}

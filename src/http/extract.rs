@@ -1,0 +1,72 @@
+//! Request extractors that answer in the API's error format: a JSON body (400 when it is
+//! not JSON, 413 when too large) and the bearer token's principal (401).
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde_json::Value;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::service::{Service, ServiceError};
+use crate::store::Principal;
+
+/// A request body that is syntactically JSON; its meaning is checked by the use case.
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large()
+            } else {
+                ApiError::malformed_json(rejection.body_text())
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::malformed_json(format!("the body is not valid JSON: {e}")))
+    }
+}
+
+/// The caller, from `Authorization: Bearer TOKEN`.
+pub struct Caller(pub Principal);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let service: Service = AppState::from_ref(state).service;
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "send `Authorization: Bearer TOKEN`; create one with `notesd token create`",
+                )
+            })?;
+        match service.authenticate(token).await {
+            Ok(principal) => Ok(Caller(principal)),
+            Err(ServiceError::Unauthorized) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the API token is not known",
+            )),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `/api/notes`: register, list, read and edit notes.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{Caller, JsonBody};
+use crate::note::Note;
+use crate::service::ListQuery;
+
+/// A note as the API shows it (INTERFACE.md).
+fn view(note: &Note) -> Value {
+    json!({
+        "id": note.id,
+        "number": note.number.to_string(),
+        "register_id": note.number.register_id(),
+        "codes": note.codes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "state": note.state.as_str(),
+        "version": note.version,
+        "spec": note.spec,
+        "steps": [],
+        "created_by": note.created_by,
+        "created_at": note.created_at.to_string(),
+        "updated_at": note.updated_at.to_string(),
+    })
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    JsonBody(body): JsonBody,
+) -> Result<impl IntoResponse, ApiError> {
+    let note = state.service.register(&who, body).await?;
+    let location = format!("/api/notes/{}", note.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view(&note))))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(_): Caller,
+    Query(mut params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let query = ListQuery {
+        state: params.remove("state"),
+        limit: params.remove("limit"),
+    };
+    let notes = state.service.list(query).await?;
+    Ok(Json(json!({ "notes": notes.iter().map(view).collect::<Vec<_>>() })))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(_): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(view(&state.service.note(&id).await?)))
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(view(&state.service.edit(&who, &id, body).await?)))
+}

@@ -1,0 +1,15 @@
+//! notesd drafts Council NOTE documents with correct reference numbers and subject codes,
+//! routes them through the Presidency's approval chain and mails the issued PDFs to the
+//! delegations. `main.rs` is a thin command line over this library.
+
+pub mod address;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod note;
+pub mod reference;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod workflow;

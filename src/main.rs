@@ -1,0 +1,208 @@
+//! The `notesd` command line. Exit codes: 0 success, 1 user error (bad input or
+//! configuration), 2 usage error, 3 environment failure (database or network).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use notesd::address::EmailAddress;
+use notesd::app::{Application, StartError};
+use notesd::clock::SystemClock;
+use notesd::config::Settings;
+use notesd::service::{Service, TokenError};
+use notesd::store::{Role, Store, StoreError};
+
+#[derive(Parser)]
+#[command(name = "notesd", version, about = "Drafts, approves and distributes Council NOTE documents")]
+struct Cli {
+    /// Configuration file (TOML) over the built-in defaults; `NOTESD__SECTION__KEY`
+    /// environment variables override both.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: HTTP API and workers, until SIGTERM or Ctrl-C.
+    Serve,
+    /// Validate the configuration and print every problem with its key; exit 1 if any.
+    Check,
+    /// Apply database migrations (serve also does this at start).
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token and print it once; only its hash is stored.
+    Create {
+        /// Who the token belongs to, recorded on every note it registers.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Where notices about this drafter's notes are sent.
+        #[arg(long, value_name = "ADDR")]
+        email: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Drafter,
+    Admin,
+}
+
+/// What went wrong, and which exit code says so.
+enum Failure {
+    User(String),
+    Environment(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::BadUrl(m) => Failure::User(format!("database.url: {m}")),
+            other => Failure::Environment(other.to_string()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match load(&cli) {
+        Ok(settings) => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime.block_on(run(cli.command, settings)),
+            Err(e) => Err(Failure::Environment(format!("cannot start the runtime: {e}"))),
+        },
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::User(message)) => {
+            eprintln!("notesd: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Environment(message)) => {
+            eprintln!("notesd: {message}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn load(cli: &Cli) -> Result<Settings, Failure> {
+    Settings::load(cli.config.as_deref()).map_err(|e| Failure::User(e.to_string()))
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
+    match command {
+        Command::Check => {
+            println!(
+                "configuration is valid: database {}, {} list(s), {} code(s), {} approval step(s)",
+                notesd::store::Backend::of_url(settings.database.url.expose())
+                    .map(|b| format!("{b:?}").to_lowercase())
+                    .unwrap_or_default(),
+                settings.lists.len(),
+                settings.codes.len(),
+                settings.approval.steps.len()
+            );
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = Store::connect(settings.database.url.expose()).await?;
+            store.migrate().await?;
+            store.close().await;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { name, role, email } } => {
+            let email = email
+                .map(|e| e.parse::<EmailAddress>())
+                .transpose()
+                .map_err(|e| Failure::User(format!("--email: {e}")))?;
+            let role = match role {
+                RoleArg::Drafter => Role::Drafter,
+                RoleArg::Admin => Role::Admin,
+            };
+            let store = Store::connect(settings.database.url.expose()).await?;
+            store.migrate().await?;
+            let service = Service::new(store.clone(), &settings, Arc::new(SystemClock));
+            let token = service
+                .create_token(&name, role, email.as_ref())
+                .await
+                .map_err(|e| match e {
+                    TokenError::BadName => Failure::User(e.to_string()),
+                    TokenError::Store(s) => s.into(),
+                })?;
+            store.close().await;
+            println!("{token}");
+            eprintln!("token for {} ({role}) created; it is shown only this once", name.trim());
+            Ok(())
+        }
+        Command::Serve => serve(settings).await,
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), Failure> {
+    init_logging(&settings.log.format);
+    let app = Application::build(&settings, Arc::new(SystemClock))
+        .await
+        .map_err(|e| match e {
+            StartError::Store(s) => Failure::from(s),
+            bind @ StartError::Bind { .. } => Failure::Environment(bind.to_string()),
+        })?;
+    tracing::info!(
+        bind = %settings.http.bind,
+        port = app.port(),
+        backend = ?app.service().store().backend(),
+        "notesd listening"
+    );
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|e| Failure::Environment(format!("the HTTP server failed: {e}")))?;
+    tracing::info!("notesd stopped");
+    Ok(())
+}
+
+fn init_logging(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("notesd=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => tracing::info!("Ctrl-C received, stopping"),
+        () = terminate => tracing::info!("SIGTERM received, stopping"),
+    }
+}

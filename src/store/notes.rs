@@ -1,0 +1,259 @@
+//! The registry's tables: notes, their versions, and the counters that number them.
+
+use jiff::Timestamp;
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Store, StoreError, parse_time};
+use crate::note::{Note, NoteId};
+use crate::reference::{CodeName, DistributionCode, DocNumber};
+use crate::workflow::NoteState;
+
+/// Largest number a yearly series may reach (five digits, as printed).
+const MAX_SERIAL: i64 = 99_999;
+
+/// A note to register: its validated spec and who registers it when.
+pub struct NewNote<'a> {
+    /// The spec in its wire form, defaults filled in.
+    pub spec: &'a Value,
+    pub codes: &'a [CodeName],
+    /// The Brussels calendar year of `now`: the series the number comes from.
+    pub year: i16,
+    pub first_number: i64,
+    pub created_by: &'a str,
+    pub now: Timestamp,
+}
+
+/// Which notes to list, newest first.
+pub struct NoteFilter {
+    pub state: Option<NoteState>,
+    pub limit: i64,
+}
+
+/// `SELECT` of every note column followed by the rest of a query, as one static string.
+macro_rules! select_notes {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, number, codes, state, version, spec, created_by, created_at, updated_at FROM notes ",
+            $rest
+        )
+    };
+}
+
+impl Store {
+    /// Allocates the next number of the year and the next counter of each code, and
+    /// stores the note in `draft`, all in one transaction: a failure anywhere rolls back
+    /// every counter, so a refused or failed registration burns no number.
+    #[tracing::instrument(skip_all, fields(year = new.year))]
+    pub async fn register(&self, new: NewNote<'_>) -> Result<Note, StoreError> {
+        let mut tx = self.begin_write().await?;
+        // The document counter first: its row lock orders every registration of the
+        // year, so the code counters below are never taken in conflicting orders.
+        let serial = next_value(&mut tx, &format!("doc:{}", new.year), new.first_number).await?;
+        if serial > MAX_SERIAL {
+            return Err(StoreError::Corrupt {
+                what: "number series",
+                detail: format!("the {} series has reached {MAX_SERIAL}", new.year),
+            });
+        }
+        let number = DocNumber::new(serial as u32, new.year as u16);
+        let mut codes = Vec::with_capacity(new.codes.len());
+        for name in new.codes {
+            let counter = next_value(&mut tx, &format!("code:{name}:{}", new.year), 1).await?;
+            codes.push(DistributionCode {
+                name: name.clone(),
+                counter: counter as u32,
+            });
+        }
+        let spec = new.spec.to_string();
+        let now = new.now.to_string();
+        let codes_json = codes_to_json(&codes);
+        let id: NoteId = sqlx::query_scalar(
+            "INSERT INTO notes (number, year, serial, codes, state, version, spec, created_by, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8) RETURNING id",
+        )
+        .bind(number.to_string())
+        .bind(i64::from(new.year))
+        .bind(serial)
+        .bind(&codes_json)
+        .bind(NoteState::Draft.as_str())
+        .bind(&spec)
+        .bind(new.created_by)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (position, code) in codes.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO note_codes (note_id, position, code, year, counter) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(code.name.as_str())
+            .bind(i64::from(new.year))
+            .bind(i64::from(code.counter))
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_version(&mut tx, id, 1, &spec, new.created_by, &now).await?;
+        tx.commit().await?;
+        Ok(Note {
+            id,
+            number,
+            codes,
+            state: NoteState::Draft,
+            version: 1,
+            spec: new.spec.clone(),
+            created_by: new.created_by.to_owned(),
+            created_at: new.now,
+            updated_at: new.now,
+        })
+    }
+
+    /// Stores `spec` as the next version of a note that is still at `expected` (its
+    /// version and state when the caller checked the edit was allowed). `None` when the
+    /// note changed meanwhile: the caller reloads rather than overwrite someone's edit.
+    #[tracing::instrument(skip_all, fields(note = expected.id))]
+    pub async fn save_version(
+        &self,
+        expected: &Note,
+        spec: &Value,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Option<Note>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let spec_text = spec.to_string();
+        let now_text = now.to_string();
+        let version: Option<i64> = sqlx::query_scalar(
+            "UPDATE notes SET spec = $1, version = version + 1, updated_at = $2 \
+             WHERE id = $3 AND version = $4 AND state = $5 RETURNING version",
+        )
+        .bind(&spec_text)
+        .bind(&now_text)
+        .bind(expected.id)
+        .bind(expected.version)
+        .bind(expected.state.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(version) = version else {
+            return Ok(None);
+        };
+        insert_version(&mut tx, expected.id, version, &spec_text, actor, &now_text).await?;
+        tx.commit().await?;
+        Ok(Some(Note {
+            version,
+            spec: spec.clone(),
+            updated_at: now,
+            ..expected.clone()
+        }))
+    }
+
+    pub async fn note(&self, id: NoteId) -> Result<Option<Note>, StoreError> {
+        let row = sqlx::query(select_notes!("WHERE id = $1")).bind(id).fetch_optional(&self.read).await?;
+        row.as_ref().map(note_from_row).transpose()
+    }
+
+    pub async fn notes(&self, filter: &NoteFilter) -> Result<Vec<Note>, StoreError> {
+        let rows = match filter.state {
+            Some(state) => {
+                sqlx::query(select_notes!("WHERE state = $1 ORDER BY id DESC LIMIT $2")).bind(state.as_str()).bind(filter.limit).fetch_all(&self.read).await?
+            }
+            None => {
+                sqlx::query(select_notes!("ORDER BY id DESC LIMIT $1")).bind(filter.limit).fetch_all(&self.read).await?
+            }
+        };
+        rows.iter().map(note_from_row).collect()
+    }
+
+    /// Every stored version's spec of a note, oldest first.
+    pub async fn versions(&self, id: NoteId) -> Result<Vec<(i64, Value)>, StoreError> {
+        let rows = sqlx::query("SELECT version, spec FROM note_versions WHERE note_id = $1 ORDER BY version")
+            .bind(id)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("version")?, json(&r.try_get::<String, _>("spec")?, "spec")?)))
+            .collect()
+    }
+
+    /// The number the next registration of `year` would get, without taking it.
+    pub async fn next_number(&self, year: i16, first_number: i64) -> Result<i64, StoreError> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT last_value FROM counters WHERE series = $1")
+            .bind(format!("doc:{year}"))
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(last.map_or(first_number, |l| l + 1))
+    }
+}
+
+/// Takes the next value of a series, starting it at `first` if it is new.
+async fn next_value(tx: &mut Transaction<'static, Any>, series: &str, first: i64) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO counters (series, last_value) VALUES ($1, $2) \
+         ON CONFLICT (series) DO UPDATE SET last_value = counters.last_value + 1 \
+         RETURNING last_value",
+    )
+    .bind(series)
+    .bind(first)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+async fn insert_version(
+    tx: &mut Transaction<'static, Any>,
+    id: NoteId,
+    version: i64,
+    spec: &str,
+    actor: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO note_versions (note_id, version, spec, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(spec)
+    .bind(actor)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn codes_to_json(codes: &[DistributionCode]) -> String {
+    Value::from(codes.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
+}
+
+fn json(text: &str, what: &'static str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        what,
+        detail: e.to_string(),
+    })
+}
+
+fn corrupt(what: &'static str) -> impl Fn(String) -> StoreError {
+    move |detail| StoreError::Corrupt { what, detail }
+}
+
+fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
+    let number: String = row.try_get("number")?;
+    let codes: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("codes")?)
+        .map_err(|e| corrupt("codes")(e.to_string()))?;
+    let state: String = row.try_get("state")?;
+    Ok(Note {
+        id: row.try_get("id")?,
+        number: number.parse().map_err(|e: crate::reference::ReferenceError| corrupt("number")(e.to_string()))?,
+        codes: codes
+            .iter()
+            .map(|c| c.parse().map_err(|e: crate::reference::ReferenceError| corrupt("codes")(e.to_string())))
+            .collect::<Result<_, _>>()?,
+        state: state.parse().map_err(corrupt("state"))?,
+        version: row.try_get("version")?,
+        spec: json(&row.try_get::<String, _>("spec")?, "spec")?,
+        created_by: row.try_get("created_by")?,
+        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+        updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+    })
+}

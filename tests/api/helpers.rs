@@ -1,0 +1,237 @@
+//! `TestApp`: the real application on port 0 with its own database (a fresh SQLite file or
+//! a fresh PostgreSQL database), a token, a movable clock and one method per endpoint.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use notesd::app::Application;
+use notesd::clock::FixedClock;
+use notesd::config::Settings;
+use notesd::store::Role;
+use reqwest::Response;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Where a test's data lives; kept alive as long as the test needs it.
+pub enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { server: String, name: String },
+}
+
+impl TestDb {
+    pub fn sqlite() -> Self {
+        Self::Sqlite(tempfile::tempdir().expect("a temporary folder"))
+    }
+
+    /// A new, empty PostgreSQL database on the server named by `NOTESD_TEST_POSTGRES`.
+    /// `None` (and a line saying the test is skipped) when no server is configured or
+    /// reachable, unless `NOTESD_REQUIRE_POSTGRES=1`, which turns that into a failure.
+    pub async fn postgres(test: &str) -> Option<Self> {
+        let required = std::env::var("NOTESD_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        let skip = |why: String| {
+            assert!(!required, "NOTESD_REQUIRE_POSTGRES=1 but {why}");
+            eprintln!("SKIPPED {test}: {why}");
+            None
+        };
+        let Ok(url) = std::env::var("NOTESD_TEST_POSTGRES") else {
+            return skip("NOTESD_TEST_POSTGRES is not set".to_owned());
+        };
+        let server = server_part(&url);
+        sqlx::any::install_default_drivers();
+        let mut admin = match sqlx::AnyConnection::connect(&format!("{server}/postgres")).await {
+            Ok(c) => c,
+            Err(e) => return skip(format!("cannot reach PostgreSQL at {server}: {e}")),
+        };
+        let name = format!("notesd_test_{}", rand_suffix());
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("CREATE DATABASE");
+        Some(Self::Postgres { server, name })
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Self::Sqlite(dir) => format!("sqlite://{}/notesd.db", dir.path().display()),
+            Self::Postgres { server, name } => format!("{server}/{name}"),
+        }
+    }
+
+    /// Drops a PostgreSQL test database (after every app using it has stopped).
+    pub async fn remove(self) {
+        if let Self::Postgres { server, name } = self
+            && let Ok(mut admin) = sqlx::AnyConnection::connect(&format!("{server}/postgres")).await
+        {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await;
+        }
+    }
+}
+
+/// `postgres://user@host:port` from a URL that may name a database.
+fn server_part(url: &str) -> String {
+    let url = url.split('?').next().unwrap_or(url);
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    match url[scheme_end..].find('/') {
+        Some(slash) => url[..scheme_end + slash].to_owned(),
+        None => url.to_owned(),
+    }
+}
+
+fn rand_suffix() -> String {
+    notesd::secret::digest(&format!("{:?}{}", std::time::SystemTime::now(), std::process::id()))[..12].to_owned()
+}
+
+pub fn settings_for(db: &TestDb) -> Settings {
+    let mut settings = Settings::load(None).expect("the built-in configuration is valid");
+    settings.database.url = db.url().into();
+    settings.http.bind = "127.0.0.1:0".to_owned();
+    settings
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub token: String,
+    pub clock: Arc<FixedClock>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// 2026-11-22 10:00 in Brussels.
+pub fn default_time() -> Timestamp {
+    "2026-11-22T09:00:00Z".parse().expect("a valid timestamp")
+}
+
+impl TestApp {
+    /// Starts the application as `notesd serve` would, with a drafter token.
+    pub async fn spawn(settings: &Settings) -> Self {
+        Self::spawn_at(settings, default_time()).await
+    }
+
+    pub async fn spawn_at(settings: &Settings, now: Timestamp) -> Self {
+        let clock = Arc::new(FixedClock::new(now));
+        let app = Application::build(settings, clock.clone()).await.expect("the application starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let token = app
+            .service()
+            .create_token("Test Drafter", Role::Drafter, None)
+            .await
+            .expect("a token");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            token,
+            clock,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server gracefully, as SIGTERM does, and waits until it has closed.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("the server task").expect("the server stops cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_note(&self, body: &Value) -> Response {
+        self.client
+            .post(self.url("/api/notes"))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST /api/notes")
+    }
+
+    /// Registers a note that must succeed and returns its JSON.
+    pub async fn register(&self, body: &Value) -> Value {
+        let response = self.post_note(body).await;
+        let status = response.status();
+        let json: Value = response.json().await.expect("a JSON body");
+        assert_eq!(status, 201, "{json}");
+        json
+    }
+
+    pub async fn get_note(&self, id: &str) -> Response {
+        self.client
+            .get(self.url(&format!("/api/notes/{id}")))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET /api/notes/{id}")
+    }
+
+    pub async fn put_note(&self, id: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(&format!("/api/notes/{id}")))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("PUT /api/notes/{id}")
+    }
+
+    pub async fn list(&self, query: &str) -> Response {
+        self.client
+            .get(self.url(&format!("/api/notes{query}")))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET /api/notes")
+    }
+
+    /// All notes, newest first.
+    pub async fn all_notes(&self) -> Vec<Value> {
+        let body: Value = self.list("?limit=1000").await.json().await.expect("a JSON list");
+        body["notes"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// A minimal valid spec with the given codes.
+pub fn spec(codes: &[&str]) -> Value {
+    json!({
+        "kind": "note",
+        "language": "en",
+        "from": "Presidency",
+        "to": "Delegations",
+        "subject": "Test note",
+        "codes": codes,
+        "unit": "JAI.1",
+        "initials": "AB/cd",
+        "body": "Delegations will find attached a text.",
+    })
+}
+
+/// The seed note 6762/22 as a registry spec: without its number and counters.
+pub fn seed_spec(language: &str) -> Value {
+    let text = match language {
+        "fr" => include_str!("../data/6762-22-fr.json"),
+        _ => include_str!("../data/6762-22-en.json"),
+    };
+    let mut spec: Value = serde_json::from_str(text).expect("the seed is JSON");
+    let object = spec.as_object_mut().expect("the seed is an object");
+    object.remove("number");
+    let codes: Vec<Value> = object["codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .map(|c| c.as_str().and_then(|c| c.split(' ').next()).unwrap_or_default().into())
+        .collect();
+    object.insert("codes".to_owned(), codes.into());
+    spec
+}
