@@ -28,7 +28,8 @@ impl FromStr for EmailAddress {
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let bad = || InvalidEmailAddress(input.to_owned());
         let (local, domain) = input.split_once('@').ok_or_else(bad)?;
-        let forbidden = |c: char| c.is_whitespace() || c.is_control() || "<>,;:\"()[]\\@".contains(c);
+        let forbidden =
+            |c: char| c.is_whitespace() || c.is_control() || "<>,;:\"()[]\\@".contains(c);
         let labels_ok = domain
             .split('.')
             .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
@@ -69,7 +70,11 @@ mod tests {
 
     #[test]
     fn plain_addresses_are_accepted() {
-        for ok in ["be@delegations.example", "first.last+notes@consilium.europa.eu", "x@a-b.c"] {
+        for ok in [
+            "be@delegations.example",
+            "first.last+notes@consilium.europa.eu",
+            "x@a-b.c",
+        ] {
             assert_eq!(ok.parse::<EmailAddress>().unwrap().as_str(), ok);
         }
     }

@@ -56,10 +56,15 @@ impl Application {
 
     /// Serves until `shutdown` completes, lets requests in flight finish, then closes the
     /// database so SQLite checkpoints its log.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let store = self.service.store().clone();
         let router = crate::http::router(self.service);
-        let result = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        let result = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
         store.close().await;
         result
     }

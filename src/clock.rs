@@ -35,13 +35,19 @@ impl FixedClock {
     }
 
     pub fn set(&self, at: Timestamp) {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = at;
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = at;
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

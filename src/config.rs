@@ -162,7 +162,10 @@ impl Settings {
             Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
         if let Some(path) = file {
             if !path.is_file() {
-                return Err(ConfigError::Load(format!("{}: no such file", path.display())));
+                return Err(ConfigError::Load(format!(
+                    "{}: no such file",
+                    path.display()
+                )));
             }
             builder = builder.add_source(File::from(path).format(FileFormat::Toml));
         }
@@ -188,40 +191,78 @@ impl Settings {
         let mut p = Vec::new();
         let mut bad = |key: &str, msg: String| p.push(format!("{key}: {msg}"));
         if self.http.bind.parse::<SocketAddr>().is_err() {
-            bad("http.bind", format!("`{}` is not an address:port such as 127.0.0.1:8080", self.http.bind));
+            bad(
+                "http.bind",
+                format!(
+                    "`{}` is not an address:port such as 127.0.0.1:8080",
+                    self.http.bind
+                ),
+            );
         }
         let url = &self.http.public_url;
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
-            bad("http.public_url", format!("`{url}` is not an http:// or https:// URL"));
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.contains(char::is_whitespace)
+        {
+            bad(
+                "http.public_url",
+                format!("`{url}` is not an http:// or https:// URL"),
+            );
         }
         if let Err(e) = crate::store::Backend::of_url(self.database.url.expose()) {
             bad("database.url", e.to_string());
         }
         if !(1..=99_999).contains(&self.registry.first_number) {
-            bad("registry.first_number", format!("{} is not between 1 and 99999", self.registry.first_number));
+            bad(
+                "registry.first_number",
+                format!("{} is not between 1 and 99999", self.registry.first_number),
+            );
         }
         match self.mail.transport.as_str() {
             "file" => {}
             "smtp" => match &self.mail.smtp_url {
-                None => bad("mail.smtp_url", "is required when mail.transport = \"smtp\"".to_owned()),
-                Some(u) if !(u.expose().starts_with("smtp://") || u.expose().starts_with("smtps://")) => {
-                    bad("mail.smtp_url", "must start with smtp:// or smtps://".to_owned())
+                None => bad(
+                    "mail.smtp_url",
+                    "is required when mail.transport = \"smtp\"".to_owned(),
+                ),
+                Some(u)
+                    if !(u.expose().starts_with("smtp://")
+                        || u.expose().starts_with("smtps://")) =>
+                {
+                    bad(
+                        "mail.smtp_url",
+                        "must start with smtp:// or smtps://".to_owned(),
+                    )
                 }
                 Some(_) => {}
             },
-            other => bad("mail.transport", format!("`{other}` is neither \"file\" nor \"smtp\"")),
+            other => bad(
+                "mail.transport",
+                format!("`{other}` is neither \"file\" nor \"smtp\""),
+            ),
         }
         if mailbox_address(&self.mail.from).is_none() {
-            bad("mail.from", format!("`{}` is not `Name <address>` or an address", self.mail.from));
+            bad(
+                "mail.from",
+                format!("`{}` is not `Name <address>` or an address", self.mail.from),
+            );
         }
         if self.mail.retry_initial > self.mail.retry_max {
-            bad("mail.retry_initial", "is longer than mail.retry_max".to_owned());
+            bad(
+                "mail.retry_initial",
+                "is longer than mail.retry_max".to_owned(),
+            );
         }
         if !(1..=256).contains(&self.mail.concurrency) {
-            bad("mail.concurrency", format!("{} is not between 1 and 256", self.mail.concurrency));
+            bad(
+                "mail.concurrency",
+                format!("{} is not between 1 and 256", self.mail.concurrency),
+            );
         }
         if self.approval.steps.is_empty() {
-            bad("approval.steps", "the approval chain needs at least one step".to_owned());
+            bad(
+                "approval.steps",
+                "the approval chain needs at least one step".to_owned(),
+            );
         }
         for (i, step) in self.approval.steps.iter().enumerate() {
             let key = format!("approval.steps[{i}]");
@@ -229,7 +270,10 @@ impl Settings {
                 bad(&format!("{key}.name"), "must not be empty".to_owned());
             }
             if step.approvers.is_empty() {
-                bad(&format!("{key}.approvers"), "a step needs at least one approver".to_owned());
+                bad(
+                    &format!("{key}.approvers"),
+                    "a step needs at least one approver".to_owned(),
+                );
             }
             for (j, a) in step.approvers.iter().enumerate() {
                 if let Err(e) = a.parse::<EmailAddress>() {
@@ -246,19 +290,28 @@ impl Settings {
                     if *at_least < 1 || *at_least as usize > step.approvers.len() {
                         bad(
                             &format!("{key}.rule.at_least"),
-                            format!("{at_least} is not between 1 and the step's {} approver(s)", step.approvers.len()),
+                            format!(
+                                "{at_least} is not between 1 and the step's {} approver(s)",
+                                step.approvers.len()
+                            ),
                         );
                     }
                 }
             }
         }
         if self.log.format != "human" && self.log.format != "json" {
-            bad("log.format", format!("`{}` is neither \"human\" nor \"json\"", self.log.format));
+            bad(
+                "log.format",
+                format!("`{}` is neither \"human\" nor \"json\"", self.log.format),
+            );
         }
         if let Some(dir) = &self.templates.dir
             && !dir.is_dir()
         {
-            bad("templates.dir", format!("{} is not a folder", dir.display()));
+            bad(
+                "templates.dir",
+                format!("{} is not a folder", dir.display()),
+            );
         }
         for (name, entries) in &self.lists {
             let key = format!("lists.{name}");
@@ -267,7 +320,10 @@ impl Settings {
             }
             for (i, entry) in entries.iter().enumerate() {
                 if entry.emails.is_empty() {
-                    bad(&format!("{key}[{i}].emails"), format!("{} has no address", entry.name));
+                    bad(
+                        &format!("{key}[{i}].emails"),
+                        format!("{} has no address", entry.name),
+                    );
                 }
                 for (j, e) in entry.emails.iter().enumerate() {
                     if let Err(err) = e.parse::<EmailAddress>() {
@@ -289,7 +345,10 @@ impl Settings {
         Vocabulary {
             codes: self.codes.keys().filter_map(|c| c.parse().ok()).collect(),
             lists: self.lists.keys().cloned().collect(),
-            templates: BUILT_IN_TEMPLATES.iter().map(|t| (*t).to_owned()).collect::<BTreeSet<_>>(),
+            templates: BUILT_IN_TEMPLATES
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect::<BTreeSet<_>>(),
         }
     }
 }
@@ -319,13 +378,17 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
         "d" => 86_400,
         _ => return Err(err()),
     };
-    n.checked_mul(seconds).map(Duration::from_secs).ok_or_else(err)
+    n.checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(err)
 }
 
 /// Parses `10MB`, `512KB`, `1GB` or a plain number of bytes (decimal units).
 pub fn parse_size(input: &str) -> Result<u64, String> {
     let err = || format!("`{input}` is not a size such as 512KB or 10MB");
-    let split = input.find(|c: char| !c.is_ascii_digit()).unwrap_or(input.len());
+    let split = input
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(input.len());
     let (number, unit) = input.split_at(split);
     let n: u64 = number.parse().map_err(|_| err())?;
     let factor = match unit.trim() {
@@ -353,8 +416,10 @@ mod tests {
     use std::io::Write;
 
     fn env(vars: &[(&str, &str)]) -> Environment {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Environment::with_prefix("NOTESD").source(Some(map))
     }
 
@@ -391,7 +456,10 @@ mod tests {
     #[test]
     fn the_27_delegations_are_in_protocol_order() {
         let s = load(None, &[]).unwrap();
-        let codes: Vec<&str> = s.lists["delegations"].iter().map(|r| r.code.as_str()).collect();
+        let codes: Vec<&str> = s.lists["delegations"]
+            .iter()
+            .map(|r| r.code.as_str())
+            .collect();
         assert_eq!(
             codes.join(" "),
             "BE BG CZ DK DE EE IE EL ES FR HR IT CY LV LT LU HU MT NL AT PL PT RO SI SK FI SE"
@@ -402,7 +470,11 @@ mod tests {
     fn code_names_keep_their_case() {
         let v = load(None, &[]).unwrap().vocabulary();
         for code in ["JAI", "CORDROGUE", "CFSP/PESC"] {
-            assert!(v.codes.contains(&code.parse().unwrap()), "{code}: {:?}", v.codes);
+            assert!(
+                v.codes.contains(&code.parse().unwrap()),
+                "{code}: {:?}",
+                v.codes
+            );
         }
         assert_eq!(v.codes.len(), 21);
     }
@@ -411,18 +483,28 @@ mod tests {
     fn file_then_environment_override_defaults() {
         let s = load(
             Some("[registry]\nfirst_number = 6001\n[database]\nurl = \"sqlite://x.db\"\n"),
-            &[("NOTESD__DATABASE__URL", "postgres://postgres@127.0.0.1/notesd")],
+            &[(
+                "NOTESD__DATABASE__URL",
+                "postgres://postgres@127.0.0.1/notesd",
+            )],
         )
         .unwrap();
         assert_eq!(s.registry.first_number, 6001);
-        assert_eq!(s.database.url.expose(), "postgres://postgres@127.0.0.1/notesd");
+        assert_eq!(
+            s.database.url.expose(),
+            "postgres://postgres@127.0.0.1/notesd"
+        );
         let s = load(None, &[("NOTESD__MAIL__CONCURRENCY", "3")]).unwrap();
         assert_eq!(s.mail.concurrency, 3);
     }
 
     #[test]
     fn adding_a_list_keeps_the_delegations() {
-        let s = load(Some("[[lists.ministers]]\ncode = \"X\"\nname = \"X\"\nemails = [\"x@min.example\"]\n"), &[]).unwrap();
+        let s = load(
+            Some("[[lists.ministers]]\ncode = \"X\"\nname = \"X\"\nemails = [\"x@min.example\"]\n"),
+            &[],
+        )
+        .unwrap();
         assert_eq!(s.lists["delegations"].len(), 27);
         assert_eq!(s.lists["ministers"].len(), 1);
     }
@@ -467,7 +549,10 @@ mod tests {
             "log.format: `xml`",
             "lists.ministers[0].emails[0]: `not an address`",
         ] {
-            assert!(report.contains(expected), "missing {expected:?} in:\n{report}");
+            assert!(
+                report.contains(expected),
+                "missing {expected:?} in:\n{report}"
+            );
         }
     }
 
@@ -489,7 +574,11 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let s = load(None, &[("NOTESD__DATABASE__URL", "postgres://u:hunter2@h/db")]).unwrap();
+        let s = load(
+            None,
+            &[("NOTESD__DATABASE__URL", "postgres://u:hunter2@h/db")],
+        )
+        .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
     }
 

@@ -14,7 +14,11 @@ use notesd::service::{Service, TokenError};
 use notesd::store::{Role, Store, StoreError};
 
 #[derive(Parser)]
-#[command(name = "notesd", version, about = "Drafts, approves and distributes Council NOTE documents")]
+#[command(
+    name = "notesd",
+    version,
+    about = "Drafts, approves and distributes Council NOTE documents"
+)]
 struct Cli {
     /// Configuration file (TOML) over the built-in defaults; `NOTESD__SECTION__KEY`
     /// environment variables override both.
@@ -80,7 +84,9 @@ fn main() -> ExitCode {
     let result = match load(&cli) {
         Ok(settings) => match tokio::runtime::Runtime::new() {
             Ok(runtime) => runtime.block_on(run(cli.command, settings)),
-            Err(e) => Err(Failure::Environment(format!("cannot start the runtime: {e}"))),
+            Err(e) => Err(Failure::Environment(format!(
+                "cannot start the runtime: {e}"
+            ))),
         },
         Err(e) => Err(e),
     };
@@ -122,7 +128,9 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             eprintln!("database is up to date");
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { name, role, email } } => {
+        Command::Token {
+            command: TokenCommand::Create { name, role, email },
+        } => {
             let email = email
                 .map(|e| e.parse::<EmailAddress>())
                 .transpose()
@@ -143,7 +151,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
                 })?;
             store.close().await;
             println!("{token}");
-            eprintln!("token for {} ({role}) created; it is shown only this once", name.trim());
+            eprintln!(
+                "token for {} ({role}) created; it is shown only this once",
+                name.trim()
+            );
             Ok(())
         }
         Command::Serve => serve(settings).await,
@@ -173,8 +184,11 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
 
 fn init_logging(format: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("notesd=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("notesd=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {

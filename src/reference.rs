@@ -201,7 +201,9 @@ impl FromStr for DocNumber {
         };
         let serial = parse_serial(serial).map_err(|r| err(&r))?;
         if yy.len() != 2 || !yy.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(err("the year after the slash has two digits, as in `6762/22`"));
+            return Err(err(
+                "the year after the slash has two digits, as in `6762/22`",
+            ));
         }
         let year = two_digit_year(yy.parse().map_err(|_| err("bad year"))?);
         let slash_k = slash_k
@@ -473,7 +475,10 @@ mod tests {
     #[test]
     fn built_numbers_print_as_the_council_does() {
         assert_eq!(DocNumber::new(5001, 2027).to_string(), "5001/27");
-        assert_eq!(DocNumber::new(6314, 2022).revised(1).to_string(), "6314/1/22 REV 1");
+        assert_eq!(
+            DocNumber::new(6314, 2022).revised(1).to_string(),
+            "6314/1/22 REV 1"
+        );
         assert_eq!(DocNumber::new(1, 2005).to_string(), "1/05");
     }
 
@@ -502,7 +507,12 @@ mod tests {
 
     #[test]
     fn register_ids_are_checked() {
-        for bad in ["ST 6762 22 INIT", "6762 2022 INIT", "ST 6762 2022", "ST 6762 2022 INIT X"] {
+        for bad in [
+            "ST 6762 22 INIT",
+            "6762 2022 INIT",
+            "ST 6762 2022",
+            "ST 6762 2022 INIT X",
+        ] {
             assert!(DocNumber::parse_register_id(bad).is_err(), "{bad}");
         }
     }
@@ -513,8 +523,22 @@ mod tests {
         assert_eq!(c.name.as_str(), "JAI");
         assert_eq!(c.counter, 274);
         assert_eq!(c.to_string(), "JAI 274");
-        assert_eq!("CFSP/PESC 12".parse::<DistributionCode>().unwrap().to_string(), "CFSP/PESC 12");
-        for bad in ["JAI", "jai 274", "JAI 0", "JAI  274", "JAI 27x", "/JAI 1", "JAI 274 2"] {
+        assert_eq!(
+            "CFSP/PESC 12"
+                .parse::<DistributionCode>()
+                .unwrap()
+                .to_string(),
+            "CFSP/PESC 12"
+        );
+        for bad in [
+            "JAI",
+            "jai 274",
+            "JAI 0",
+            "JAI  274",
+            "JAI 27x",
+            "/JAI 1",
+            "JAI 274 2",
+        ] {
             assert!(bad.parse::<DistributionCode>().is_err(), "{bad}");
         }
     }
@@ -525,9 +549,16 @@ mod tests {
         assert_eq!(f.to_string(), "2021/0123 (COD)");
         let tight: InterinstitutionalFile = "2021/0123(COD)".parse().unwrap();
         assert_eq!(tight, f);
-        let e = "2021/0123 (XYZ)".parse::<InterinstitutionalFile>().unwrap_err();
+        let e = "2021/0123 (XYZ)"
+            .parse::<InterinstitutionalFile>()
+            .unwrap_err();
         assert!(e.to_string().contains("unknown procedure `XYZ`"), "{e}");
-        for bad in ["2021/123 (COD)", "21/0123 (COD)", "2021/0123 COD", "2021-0123 (COD)"] {
+        for bad in [
+            "2021/123 (COD)",
+            "21/0123 (COD)",
+            "2021/0123 COD",
+            "2021-0123 (COD)",
+        ] {
             assert!(bad.parse::<InterinstitutionalFile>().is_err(), "{bad}");
         }
     }

@@ -101,7 +101,13 @@ mod tests {
                     .map(|(_, _, to)| *to);
                 match (transition(*state, event), expected) {
                     (Ok(to), Some(want)) => assert_eq!(to, want, "{state} {event:?}"),
-                    (Err(e), None) => assert_eq!(e, WorkflowError { state: *state, event }),
+                    (Err(e), None) => assert_eq!(
+                        e,
+                        WorkflowError {
+                            state: *state,
+                            event
+                        }
+                    ),
                     (got, want) => panic!("{state} {event:?}: got {got:?}, want {want:?}"),
                 }
             }

@@ -52,13 +52,23 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
             ServiceError::Workflow(_) => Self::new(StatusCode::CONFLICT, "invalid_state", message),
             ServiceError::Stale(_) => Self::new(StatusCode::CONFLICT, "stale_version", message),
-            ServiceError::Unauthorized => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
+            ServiceError::Unauthorized => {
+                Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+            }
             ServiceError::Store(store) => {
                 tracing::error!(error = %store, "request failed in the store");
                 if store.is_unavailable() {
-                    Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable; try again shortly")
+                    Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the database is unavailable; try again shortly",
+                    )
                 } else {
-                    Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred; it has been logged")
+                    Self::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "an internal error occurred; it has been logged",
+                    )
                 }
             }
         }
@@ -67,12 +77,14 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
+        let body =
+            json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

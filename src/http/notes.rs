@@ -38,7 +38,11 @@ pub async fn register(
 ) -> Result<impl IntoResponse, ApiError> {
     let note = state.service.register(&who, body).await?;
     let location = format!("/api/notes/{}", note.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view(&note))))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view(&note)),
+    ))
 }
 
 pub async fn list(
@@ -51,7 +55,9 @@ pub async fn list(
         limit: params.remove("limit"),
     };
     let notes = state.service.list(query).await?;
-    Ok(Json(json!({ "notes": notes.iter().map(view).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "notes": notes.iter().map(view).collect::<Vec<_>>() }),
+    ))
 }
 
 pub async fn get(

@@ -65,7 +65,11 @@ impl fmt::Display for Language {
 pub struct UnknownLanguage(String);
 
 fn all_codes() -> String {
-    Language::ALL.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ")
+    Language::ALL
+        .iter()
+        .map(|l| l.code())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl FromStr for Language {

@@ -39,7 +39,13 @@ pub enum MarkingError {
 /// Words found in every EU classification level, in English and French
 /// (RESTREINT UE/EU RESTRICTED, CONFIDENTIEL UE/EU CONFIDENTIAL, SECRET UE/EU SECRET,
 /// TRÈS SECRET UE/EU TOP SECRET).
-const CLASSIFIED_WORDS: &[&str] = &["RESTREINT", "RESTRICTED", "CONFIDENTIEL", "CONFIDENTIAL", "SECRET"];
+const CLASSIFIED_WORDS: &[&str] = &[
+    "RESTREINT",
+    "RESTRICTED",
+    "CONFIDENTIEL",
+    "CONFIDENTIAL",
+    "SECRET",
+];
 
 impl FromStr for Marking {
     type Err = MarkingError;
@@ -82,6 +88,9 @@ mod tests {
             assert!(matches!(e, MarkingError::Classified(_)), "{m}");
             assert!(e.to_string().contains("accredited system"));
         }
-        assert!(matches!("PUBLIC".parse::<Marking>(), Err(MarkingError::Unknown(_))));
+        assert!(matches!(
+            "PUBLIC".parse::<Marking>(),
+            Err(MarkingError::Unknown(_))
+        ));
     }
 }

@@ -125,7 +125,11 @@ impl NoteSpec {
     /// Parses a spec sent to the registry. `today` (in Brussels) fills a missing date.
     /// The number and code counters are the registry's to allocate, so a spec that carries
     /// them is refused.
-    pub fn from_json(value: Value, vocabulary: &Vocabulary, today: Date) -> Result<Self, SpecError> {
+    pub fn from_json(
+        value: Value,
+        vocabulary: &Vocabulary,
+        today: Date,
+    ) -> Result<Self, SpecError> {
         let raw: RawSpec = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
@@ -154,7 +158,10 @@ impl NoteSpec {
             subject: Some(self.subject.clone()),
             codes: Some(self.codes.iter().map(ToString::to_string).collect()),
             marking: self.marking.map(|m| m.as_str().to_owned()),
-            interinstitutional_file: self.interinstitutional_file.as_ref().map(ToString::to_string),
+            interinstitutional_file: self
+                .interinstitutional_file
+                .as_ref()
+                .map(ToString::to_string),
             unit: Some(self.unit.clone()),
             initials: Some(self.initials.clone()),
             distribution: Some(self.distribution.clone()),
@@ -202,25 +209,39 @@ impl RawSpec {
             parse_field::<DocNumber>(field, s)
         })?;
         let codes = parse_codes(self.codes, vocabulary)?;
-        let marking = self.marking.map(|m| parse_field("marking", &m)).transpose()?;
+        let marking = self
+            .marking
+            .map(|m| parse_field("marking", &m))
+            .transpose()?;
         let interinstitutional_file = self
             .interinstitutional_file
             .map(|f| parse_field("interinstitutional_file", &f))
             .transpose()?;
-        let distribution = self.distribution.unwrap_or_else(|| vec!["delegations".to_owned()]);
+        let distribution = self
+            .distribution
+            .unwrap_or_else(|| vec!["delegations".to_owned()]);
         let distribution = list_of("distribution", distribution, |field, name| {
             if vocabulary.lists.contains(name) {
                 Ok(name.to_owned())
             } else {
-                Err(SpecError::new(field, unknown(name, "list", &vocabulary.lists, "lists")))
+                Err(SpecError::new(
+                    field,
+                    unknown(name, "list", &vocabulary.lists, "lists"),
+                ))
             }
         })?;
         let content = match (self.body, self.template, self.fields) {
             (Some(_), Some(_), _) => {
-                return Err(SpecError::new("template", "give either `body` or `template`, not both"));
+                return Err(SpecError::new(
+                    "template",
+                    "give either `body` or `template`, not both",
+                ));
             }
             (Some(_), None, Some(_)) => {
-                return Err(SpecError::new("fields", "`fields` only go with a `template`"));
+                return Err(SpecError::new(
+                    "fields",
+                    "`fields` only go with a `template`",
+                ));
             }
             (Some(body), None, None) => Content::Body(text("body", body, MAX_BODY, true)?),
             (None, Some(name), fields) => {
@@ -236,7 +257,10 @@ impl RawSpec {
                 }
             }
             (None, None, _) => {
-                return Err(SpecError::new("body", "is required (or give a `template` and its `fields`)"));
+                return Err(SpecError::new(
+                    "body",
+                    "is required (or give a `template` and its `fields`)",
+                ));
             }
         };
         Ok(NoteSpec {
@@ -248,7 +272,12 @@ impl RawSpec {
             from: text("from", required("from", self.from)?, MAX_LINE, false)?,
             to: text("to", required("to", self.to)?, MAX_LINE, false)?,
             previous,
-            subject: text("subject", required("subject", self.subject)?, MAX_SUBJECT, false)?,
+            subject: text(
+                "subject",
+                required("subject", self.subject)?,
+                MAX_SUBJECT,
+                false,
+            )?,
             codes,
             marking,
             interinstitutional_file,
@@ -269,7 +298,9 @@ where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
 {
-    input.parse().map_err(|e: T::Err| SpecError::new(field, e.to_string()))
+    input
+        .parse()
+        .map_err(|e: T::Err| SpecError::new(field, e.to_string()))
 }
 
 fn parse_required<T>(field: &str, input: Option<String>) -> Result<T, SpecError>
@@ -285,9 +316,17 @@ fn parse_date(input: &str) -> Result<Date, SpecError> {
         .parse()
         .ok()
         .filter(|_| input.len() == 10)
-        .ok_or_else(|| SpecError::new("date", format!("`{input}` is not a date written YYYY-MM-DD")))?;
+        .ok_or_else(|| {
+            SpecError::new(
+                "date",
+                format!("`{input}` is not a date written YYYY-MM-DD"),
+            )
+        })?;
     if !(1950..=2100).contains(&date.year()) {
-        return Err(SpecError::new("date", format!("{input} is not a plausible date for a note")));
+        return Err(SpecError::new(
+            "date",
+            format!("{input} is not a plausible date for a note"),
+        ));
     }
     Ok(date)
 }
@@ -299,7 +338,10 @@ fn list_of<T: PartialEq>(
     parse: impl Fn(&str, &str) -> Result<T, SpecError>,
 ) -> Result<Vec<T>, SpecError> {
     if items.len() > MAX_ITEMS {
-        return Err(SpecError::new(field, format!("at most {MAX_ITEMS} entries")));
+        return Err(SpecError::new(
+            field,
+            format!("at most {MAX_ITEMS} entries"),
+        ));
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
@@ -313,10 +355,16 @@ fn list_of<T: PartialEq>(
     Ok(out)
 }
 
-fn parse_codes(codes: Option<Vec<String>>, vocabulary: &Vocabulary) -> Result<Vec<CodeName>, SpecError> {
+fn parse_codes(
+    codes: Option<Vec<String>>,
+    vocabulary: &Vocabulary,
+) -> Result<Vec<CodeName>, SpecError> {
     let codes = required("codes", codes)?;
     if codes.is_empty() {
-        return Err(SpecError::new("codes", "at least one distribution code is required, such as `JAI`"));
+        return Err(SpecError::new(
+            "codes",
+            "at least one distribution code is required, such as `JAI`",
+        ));
     }
     list_of("codes", codes, |field, s| {
         if let Some((name, _)) = s.split_once(' ') {
@@ -329,13 +377,21 @@ fn parse_codes(codes: Option<Vec<String>>, vocabulary: &Vocabulary) -> Result<Ve
         if vocabulary.codes.contains(&name) {
             Ok(name)
         } else {
-            Err(SpecError::new(field, unknown(s, "distribution code", &vocabulary.codes, "codes")))
+            Err(SpecError::new(
+                field,
+                unknown(s, "distribution code", &vocabulary.codes, "codes"),
+            ))
         }
     })
 }
 
 /// "unknown X `foo`; did you mean `bar`?", pointing at the configuration key that lists them.
-fn unknown<T: std::fmt::Display>(input: &str, what: &str, known: &BTreeSet<T>, key: &str) -> String {
+fn unknown<T: std::fmt::Display>(
+    input: &str,
+    what: &str,
+    known: &BTreeSet<T>,
+    key: &str,
+) -> String {
     let names: Vec<String> = known.iter().map(ToString::to_string).collect();
     let closest = names
         .iter()
@@ -359,7 +415,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb)).min(above + 1).min(row[j] + 1);
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(above + 1)
+                .min(row[j] + 1);
             diagonal = above;
         }
     }
@@ -374,11 +432,18 @@ fn text(field: &str, value: String, max: usize, multiline: bool) -> Result<Strin
         return Err(SpecError::new(field, "must not be empty"));
     }
     if value.chars().count() > max {
-        return Err(SpecError::new(field, format!("is longer than {max} characters")));
+        return Err(SpecError::new(
+            field,
+            format!("is longer than {max} characters"),
+        ));
     }
     let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t'));
     if let Some(c) = value.chars().find(|c| !allowed(*c)) {
-        let what = if c == '\n' { "a line break" } else { "a control character" };
+        let what = if c == '\n' {
+            "a line break"
+        } else {
+            "a control character"
+        };
         return Err(SpecError::new(field, format!("contains {what} ({:?})", c)));
     }
     Ok(value.to_owned())
@@ -390,7 +455,9 @@ fn unit(value: String) -> Result<String, SpecError> {
     let ok = !value.is_empty()
         && value.len() <= 32
         && value.starts_with(|c: char| c.is_ascii_uppercase())
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
     if ok {
         Ok(value.to_owned())
     } else {
@@ -408,7 +475,10 @@ mod tests {
 
     fn vocabulary() -> Vocabulary {
         Vocabulary {
-            codes: ["JAI", "JAIEX", "COSI", "CFSP/PESC"].iter().map(|c| c.parse().unwrap()).collect(),
+            codes: ["JAI", "JAIEX", "COSI", "CFSP/PESC"]
+                .iter()
+                .map(|c| c.parse().unwrap())
+                .collect(),
             lists: ["delegations".to_owned()].into(),
             templates: ["cover-declaration".to_owned()].into(),
         }
@@ -456,7 +526,10 @@ mod tests {
         assert_eq!(spec.date, today());
         assert_eq!(spec.place, Place::Brussels);
         assert_eq!(spec.distribution, ["delegations"]);
-        assert_eq!(spec.codes.iter().map(|c| c.as_str()).collect::<Vec<_>>(), ["JAI", "COSI"]);
+        assert_eq!(
+            spec.codes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            ["JAI", "COSI"]
+        );
     }
 
     #[test]
@@ -492,44 +565,94 @@ mod tests {
         value["template"] = json!("cover-declaration");
         value["fields"] = json!({"declaration": "text"});
         let spec = parse(value).unwrap();
-        assert!(matches!(spec.content, Content::Template { ref name, .. } if name == "cover-declaration"));
+        assert!(
+            matches!(spec.content, Content::Template { ref name, .. } if name == "cover-declaration")
+        );
     }
 
     #[test]
     fn every_bad_field_is_named() {
         let cases = [
             (json!({"language": null}), "language", "is required"),
-            (json!({"language": "xx"}), "language", "official EU language"),
+            (
+                json!({"language": "xx"}),
+                "language",
+                "official EU language",
+            ),
             (json!({"language": 7}), "language", "invalid type"),
-            (json!({"original_language": "EN"}), "original_language", "`EN`"),
+            (
+                json!({"original_language": "EN"}),
+                "original_language",
+                "`EN`",
+            ),
             (json!({"kind": "memo"}), "kind", "unknown kind"),
             (json!({"place": "strasbourg"}), "place", "brussels"),
             (json!({"date": "3 March 2022"}), "date", "YYYY-MM-DD"),
             (json!({"date": "2022-02-30"}), "date", "YYYY-MM-DD"),
             (json!({"date": "1900-01-01"}), "date", "plausible"),
-            (json!({"number": "6762/22"}), "number", "allocated by the registry"),
+            (
+                json!({"number": "6762/22"}),
+                "number",
+                "allocated by the registry",
+            ),
             (json!({"from": "  "}), "from", "must not be empty"),
             (json!({"to": null}), "to", "is required"),
             (json!({"subject": "a\nb"}), "subject", "line break"),
-            (json!({"subject": "x".repeat(2001)}), "subject", "longer than"),
+            (
+                json!({"subject": "x".repeat(2001)}),
+                "subject",
+                "longer than",
+            ),
             (json!({"codes": []}), "codes", "at least one"),
             (json!({"codes": null}), "codes", "is required"),
-            (json!({"codes": ["JAI 274"]}), "codes[0]", "allocated by the registry"),
-            (json!({"codes": ["JAI", "JIA"]}), "codes[1]", "did you mean `JAI`"),
-            (json!({"codes": ["JAI", "ZZZZZZZ"]}), "codes[1]", "knows: CFSP/PESC, COSI"),
+            (
+                json!({"codes": ["JAI 274"]}),
+                "codes[0]",
+                "allocated by the registry",
+            ),
+            (
+                json!({"codes": ["JAI", "JIA"]}),
+                "codes[1]",
+                "did you mean `JAI`",
+            ),
+            (
+                json!({"codes": ["JAI", "ZZZZZZZ"]}),
+                "codes[1]",
+                "knows: CFSP/PESC, COSI",
+            ),
             (json!({"codes": ["jai"]}), "codes[0]", "upper-case"),
             (json!({"codes": ["JAI", "JAI"]}), "codes[1]", "twice"),
             (json!({"codes": "JAI"}), "codes", "invalid type"),
-            (json!({"previous": ["6314/22 REV 1"]}), "previous[0]", "6314/1/22 REV 1"),
-            (json!({"marking": "SECRET UE/EU SECRET"}), "marking", "accredited"),
+            (
+                json!({"previous": ["6314/22 REV 1"]}),
+                "previous[0]",
+                "6314/1/22 REV 1",
+            ),
+            (
+                json!({"marking": "SECRET UE/EU SECRET"}),
+                "marking",
+                "accredited",
+            ),
             (json!({"marking": "PUBLIC"}), "marking", "LIMITE"),
-            (json!({"interinstitutional_file": "2021/123"}), "interinstitutional_file", "yyyy/nnnn"),
+            (
+                json!({"interinstitutional_file": "2021/123"}),
+                "interinstitutional_file",
+                "yyyy/nnnn",
+            ),
             (json!({"unit": "jai 1"}), "unit", "Secretariat unit"),
             (json!({"initials": ""}), "initials", "must not be empty"),
-            (json!({"distribution": ["delegatoins"]}), "distribution[0]", "did you mean `delegations`"),
+            (
+                json!({"distribution": ["delegatoins"]}),
+                "distribution[0]",
+                "did you mean `delegations`",
+            ),
             (json!({"body": null}), "body", "is required"),
             (json!({"body": ""}), "body", "must not be empty"),
-            (json!({"template": "cover-declaration"}), "template", "not both"),
+            (
+                json!({"template": "cover-declaration"}),
+                "template",
+                "not both",
+            ),
             (json!({"fields": {}}), "fields", "only go with"),
             (json!({"colour": "red"}), "colour", "unknown field"),
         ];

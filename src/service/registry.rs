@@ -83,15 +83,20 @@ impl Service {
             .state
             .map(|s| s.parse::<NoteState>())
             .transpose()
-            .map_err(|message| SpecError { field: "state".to_owned(), message })?;
+            .map_err(|message| SpecError {
+                field: "state".to_owned(),
+                message,
+            })?;
         let limit = match query.limit {
             None => DEFAULT_LIMIT,
-            Some(text) => text.parse().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
-                SpecError {
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| SpecError {
                     field: "limit".to_owned(),
                     message: format!("`{text}` is not a number from 1 to {MAX_LIMIT}"),
-                }
-            })?,
+                })?,
         };
         Ok(self.store.notes(&NoteFilter { state, limit }).await?)
     }

@@ -50,7 +50,10 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Unavailable(_) => true,
-            Self::Query(e) => matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed),
+            Self::Query(e) => matches!(
+                e,
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+            ),
             _ => false,
         }
     }
@@ -183,10 +186,14 @@ fn prepare_sqlite_file(url: &str) -> Result<String, StoreError> {
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() || path.starts_with(":memory:") {
         return Err(StoreError::BadUrl(
-            "an in-memory SQLite database would lose every note at restart; give a file path".to_owned(),
+            "an in-memory SQLite database would lose every note at restart; give a file path"
+                .to_owned(),
         ));
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
             path: parent.display().to_string(),
             source,
@@ -215,8 +222,14 @@ mod tests {
 
     #[test]
     fn urls_are_recognised() {
-        assert_eq!(Backend::of_url("sqlite://var/notesd.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::of_url("postgres://postgres@127.0.0.1/x").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::of_url("sqlite://var/notesd.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::of_url("postgres://postgres@127.0.0.1/x").unwrap(),
+            Backend::Postgres
+        );
         assert!(Backend::of_url("mysql://x").is_err());
     }
 
@@ -224,7 +237,10 @@ mod tests {
     fn sqlite_urls_get_their_folder_and_create_mode() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/a/b/notes.db", dir.path().display());
-        assert_eq!(prepare_sqlite_file(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert_eq!(
+            prepare_sqlite_file(&url).unwrap(),
+            format!("{url}?mode=rwc")
+        );
         assert!(dir.path().join("a/b").is_dir());
         assert!(prepare_sqlite_file("sqlite::memory:").is_err());
     }

@@ -150,17 +150,27 @@ impl Store {
     }
 
     pub async fn note(&self, id: NoteId) -> Result<Option<Note>, StoreError> {
-        let row = sqlx::query(select_notes!("WHERE id = $1")).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(select_notes!("WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
         row.as_ref().map(note_from_row).transpose()
     }
 
     pub async fn notes(&self, filter: &NoteFilter) -> Result<Vec<Note>, StoreError> {
         let rows = match filter.state {
             Some(state) => {
-                sqlx::query(select_notes!("WHERE state = $1 ORDER BY id DESC LIMIT $2")).bind(state.as_str()).bind(filter.limit).fetch_all(&self.read).await?
+                sqlx::query(select_notes!("WHERE state = $1 ORDER BY id DESC LIMIT $2"))
+                    .bind(state.as_str())
+                    .bind(filter.limit)
+                    .fetch_all(&self.read)
+                    .await?
             }
             None => {
-                sqlx::query(select_notes!("ORDER BY id DESC LIMIT $1")).bind(filter.limit).fetch_all(&self.read).await?
+                sqlx::query(select_notes!("ORDER BY id DESC LIMIT $1"))
+                    .bind(filter.limit)
+                    .fetch_all(&self.read)
+                    .await?
             }
         };
         rows.iter().map(note_from_row).collect()
@@ -168,27 +178,39 @@ impl Store {
 
     /// Every stored version's spec of a note, oldest first.
     pub async fn versions(&self, id: NoteId) -> Result<Vec<(i64, Value)>, StoreError> {
-        let rows = sqlx::query("SELECT version, spec FROM note_versions WHERE note_id = $1 ORDER BY version")
-            .bind(id)
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT version, spec FROM note_versions WHERE note_id = $1 ORDER BY version",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("version")?, json(&r.try_get::<String, _>("spec")?, "spec")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("version")?,
+                    json(&r.try_get::<String, _>("spec")?, "spec")?,
+                ))
+            })
             .collect()
     }
 
     /// The number the next registration of `year` would get, without taking it.
     pub async fn next_number(&self, year: i16, first_number: i64) -> Result<i64, StoreError> {
-        let last: Option<i64> = sqlx::query_scalar("SELECT last_value FROM counters WHERE series = $1")
-            .bind(format!("doc:{year}"))
-            .fetch_optional(&self.read)
-            .await?;
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT last_value FROM counters WHERE series = $1")
+                .bind(format!("doc:{year}"))
+                .fetch_optional(&self.read)
+                .await?;
         Ok(last.map_or(first_number, |l| l + 1))
     }
 }
 
 /// Takes the next value of a series, starting it at `first` if it is new.
-async fn next_value(tx: &mut Transaction<'static, Any>, series: &str, first: i64) -> Result<i64, StoreError> {
+async fn next_value(
+    tx: &mut Transaction<'static, Any>,
+    series: &str,
+    first: i64,
+) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO counters (series, last_value) VALUES ($1, $2) \
          ON CONFLICT (series) DO UPDATE SET last_value = counters.last_value + 1 \
@@ -244,10 +266,15 @@ fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
     let state: String = row.try_get("state")?;
     Ok(Note {
         id: row.try_get("id")?,
-        number: number.parse().map_err(|e: crate::reference::ReferenceError| corrupt("number")(e.to_string()))?,
+        number: number
+            .parse()
+            .map_err(|e: crate::reference::ReferenceError| corrupt("number")(e.to_string()))?,
         codes: codes
             .iter()
-            .map(|c| c.parse().map_err(|e: crate::reference::ReferenceError| corrupt("codes")(e.to_string())))
+            .map(|c| {
+                c.parse()
+                    .map_err(|e: crate::reference::ReferenceError| corrupt("codes")(e.to_string()))
+            })
             .collect::<Result<_, _>>()?,
         state: state.parse().map_err(corrupt("state"))?,
         version: row.try_get("version")?,

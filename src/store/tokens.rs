@@ -61,7 +61,11 @@ impl Store {
             name: row.try_get("name")?,
             role: role.parse().map_err(|e| corrupt("token role", e))?,
             email: email
-                .map(|e| e.parse().map_err(|e: crate::address::InvalidEmailAddress| corrupt("token email", e.to_string())))
+                .map(|e| {
+                    e.parse().map_err(|e: crate::address::InvalidEmailAddress| {
+                        corrupt("token email", e.to_string())
+                    })
+                })
                 .transpose()?,
         }))
     }

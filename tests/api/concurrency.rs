@@ -13,10 +13,10 @@ const REGISTRATIONS: usize = 64;
 /// that the code series advance at different paces.
 fn codes_of(i: usize) -> Vec<&'static str> {
     let mut codes = vec!["JAI"];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         codes.push("COSI");
     }
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         codes.insert(0, "CRIMORG");
     }
     codes
@@ -27,9 +27,15 @@ async fn register_concurrently(apps: &[&TestApp]) -> Vec<Value> {
     let tasks: Vec<_> = (0..REGISTRATIONS)
         .map(|i| {
             let app = apps[i % apps.len()];
-            let (client, url, token) = (app.client.clone(), app.url("/api/notes"), app.token.clone());
+            let (client, url, token) =
+                (app.client.clone(), app.url("/api/notes"), app.token.clone());
             tokio::spawn(async move {
-                let response = client.post(url).bearer_auth(token).json(&spec(&codes_of(i))).send().await;
+                let response = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&spec(&codes_of(i)))
+                    .send()
+                    .await;
                 let response = response.expect("the request is answered");
                 assert_eq!(response.status(), 201);
                 response.json::<Value>().await.expect("a note")
@@ -50,7 +56,11 @@ fn assert_unique_and_contiguous(notes: &[Value]) {
         .iter()
         .map(|n| {
             let number = n["number"].as_str().expect("a number");
-            number.strip_suffix("/26").expect("this year").parse().expect("digits")
+            number
+                .strip_suffix("/26")
+                .expect("this year")
+                .parse()
+                .expect("digits")
         })
         .collect();
     serials.sort_unstable();
@@ -60,11 +70,18 @@ fn assert_unique_and_contiguous(notes: &[Value]) {
     let mut counters: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for note in notes {
         for code in note["codes"].as_array().expect("codes") {
-            let (name, counter) = code.as_str().and_then(|c| c.split_once(' ')).expect("CODE n");
-            counters.entry(name.to_owned()).or_default().push(counter.parse().expect("digits"));
+            let (name, counter) = code
+                .as_str()
+                .and_then(|c| c.split_once(' '))
+                .expect("CODE n");
+            counters
+                .entry(name.to_owned())
+                .or_default()
+                .push(counter.parse().expect("digits"));
         }
     }
-    let expected_count = |pred: fn(usize) -> bool| (0..REGISTRATIONS).filter(|i| pred(*i)).count() as u32;
+    let expected_count =
+        |pred: fn(usize) -> bool| (0..REGISTRATIONS).filter(|i| pred(*i)).count() as u32;
     let wanted = [
         ("COSI", expected_count(|i| i % 2 == 0)),
         ("CRIMORG", expected_count(|i| i % 3 == 0)),
@@ -92,7 +109,10 @@ async fn concurrent_registrations_on_sqlite_get_unique_contiguous_numbers() {
 async fn two_instances_on_one_sqlite_file_share_the_series() {
     let db = TestDb::sqlite();
     let settings = settings_for(&db);
-    let (a, b) = (TestApp::spawn(&settings).await, TestApp::spawn(&settings).await);
+    let (a, b) = (
+        TestApp::spawn(&settings).await,
+        TestApp::spawn(&settings).await,
+    );
     let notes = register_concurrently(&[&a, &b]).await;
     assert_unique_and_contiguous(&notes);
     a.stop().await;
@@ -101,11 +121,16 @@ async fn two_instances_on_one_sqlite_file_share_the_series() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_on_one_postgres_database_share_the_series() {
-    let Some(db) = TestDb::postgres("two_instances_on_one_postgres_database_share_the_series").await else {
+    let Some(db) =
+        TestDb::postgres("two_instances_on_one_postgres_database_share_the_series").await
+    else {
         return;
     };
     let settings = settings_for(&db);
-    let (a, b) = (TestApp::spawn(&settings).await, TestApp::spawn(&settings).await);
+    let (a, b) = (
+        TestApp::spawn(&settings).await,
+        TestApp::spawn(&settings).await,
+    );
     let notes = register_concurrently(&[&a, &b]).await;
     assert_unique_and_contiguous(&notes);
     assert_unique_and_contiguous(&b.all_notes().await);

@@ -65,7 +65,9 @@ impl TestDb {
             && let Ok(mut admin) = sqlx::AnyConnection::connect(&format!("{server}/postgres")).await
         {
             let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await;
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut admin)
+                .await;
         }
     }
 }
@@ -81,7 +83,12 @@ fn server_part(url: &str) -> String {
 }
 
 fn rand_suffix() -> String {
-    notesd::secret::digest(&format!("{:?}{}", std::time::SystemTime::now(), std::process::id()))[..12].to_owned()
+    notesd::secret::digest(&format!(
+        "{:?}{}",
+        std::time::SystemTime::now(),
+        std::process::id()
+    ))[..12]
+        .to_owned()
 }
 
 pub fn settings_for(db: &TestDb) -> Settings {
@@ -113,7 +120,9 @@ impl TestApp {
 
     pub async fn spawn_at(settings: &Settings, now: Timestamp) -> Self {
         let clock = Arc::new(FixedClock::new(now));
-        let app = Application::build(settings, clock.clone()).await.expect("the application starts");
+        let app = Application::build(settings, clock.clone())
+            .await
+            .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let token = app
             .service()
@@ -140,7 +149,10 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(server) = self.server.take() {
-            server.await.expect("the server task").expect("the server stops cleanly");
+            server
+                .await
+                .expect("the server task")
+                .expect("the server stops cleanly");
         }
     }
 
@@ -197,7 +209,12 @@ impl TestApp {
 
     /// All notes, newest first.
     pub async fn all_notes(&self) -> Vec<Value> {
-        let body: Value = self.list("?limit=1000").await.json().await.expect("a JSON list");
+        let body: Value = self
+            .list("?limit=1000")
+            .await
+            .json()
+            .await
+            .expect("a JSON list");
         body["notes"].as_array().cloned().unwrap_or_default()
     }
 }
@@ -230,7 +247,12 @@ pub fn seed_spec(language: &str) -> Value {
         .as_array()
         .expect("codes")
         .iter()
-        .map(|c| c.as_str().and_then(|c| c.split(' ').next()).unwrap_or_default().into())
+        .map(|c| {
+            c.as_str()
+                .and_then(|c| c.split(' ').next())
+                .unwrap_or_default()
+                .into()
+        })
         .collect();
     object.insert("codes".to_owned(), codes.into());
     spec

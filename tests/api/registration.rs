@@ -16,7 +16,15 @@ async fn the_seed_note_is_registered_with_the_next_number_and_code_counters() {
     assert_eq!(note["register_id"], "ST 5001 2026 INIT");
     assert_eq!(
         note["codes"],
-        json!(["JAI 1", "JAIEX 1", "COLAC 1", "COSI 1", "CRIMORG 1", "ENFOPOL 1", "CORDROGUE 1"])
+        json!([
+            "JAI 1",
+            "JAIEX 1",
+            "COLAC 1",
+            "COSI 1",
+            "CRIMORG 1",
+            "ENFOPOL 1",
+            "CORDROGUE 1"
+        ])
     );
     assert_eq!(note["state"], "draft");
     assert_eq!(note["version"], 1);
@@ -28,9 +36,18 @@ async fn the_seed_note_is_registered_with_the_next_number_and_code_counters() {
 
     let second = app.register(&spec(&["COSI", "JAI"])).await;
     assert_eq!(second["number"], "5002/26");
-    assert_eq!(second["codes"], json!(["COSI 2", "JAI 2"]), "the drafter's order is kept");
+    assert_eq!(
+        second["codes"],
+        json!(["COSI 2", "JAI 2"]),
+        "the drafter's order is kept"
+    );
 
-    let fetched: Value = app.get_note(&note["id"].to_string()).await.json().await.unwrap();
+    let fetched: Value = app
+        .get_note(&note["id"].to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fetched, note);
     app.stop().await;
 }
@@ -40,7 +57,10 @@ async fn defaults_are_filled_in_from_the_registration_day_in_brussels() {
     let db = TestDb::sqlite();
     let app = TestApp::spawn_at(&settings_for(&db), "2026-03-31T22:30:00Z".parse().unwrap()).await;
     let note = app.register(&spec(&["JAI"])).await;
-    assert_eq!(note["spec"]["date"], "2026-04-01", "00:30 in Brussels is already April 1");
+    assert_eq!(
+        note["spec"]["date"], "2026-04-01",
+        "00:30 in Brussels is already April 1"
+    );
     assert_eq!(note["spec"]["place"], "brussels");
     assert_eq!(note["spec"]["original_language"], "en");
     assert_eq!(note["spec"]["distribution"], json!(["delegations"]));
@@ -97,7 +117,10 @@ async fn an_edit_is_a_new_version_with_the_same_number_and_counters() {
     assert_eq!(saved["codes"], note["codes"]);
     assert_eq!(saved["spec"]["subject"], "A better subject");
     assert_eq!(saved["spec"]["marking"], "LIMITE");
-    assert_eq!(saved["spec"]["date"], note["spec"]["date"], "the date stays the registration day");
+    assert_eq!(
+        saved["spec"]["date"], note["spec"]["date"],
+        "the date stays the registration day"
+    );
 
     let again = app.put_note(&id, &spec(&["JAI", "COSI"])).await;
     assert_eq!(again.json::<Value>().await.unwrap()["version"], 3);
@@ -105,13 +128,22 @@ async fn an_edit_is_a_new_version_with_the_same_number_and_counters() {
     // Every version is kept.
     let store = notesd::store::Store::connect(&db.url()).await.unwrap();
     let versions = store.versions(note["id"].as_i64().unwrap()).await.unwrap();
-    let subjects: Vec<&str> = versions.iter().map(|(_, s)| s["subject"].as_str().unwrap()).collect();
+    let subjects: Vec<&str> = versions
+        .iter()
+        .map(|(_, s)| s["subject"].as_str().unwrap())
+        .collect();
     assert_eq!(subjects, ["Test note", "A better subject", "Test note"]);
-    assert_eq!(versions.iter().map(|(v, _)| *v).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        versions.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
     store.close().await;
 
     // The next registration continues the series: an edit took nothing.
-    assert_eq!(app.register(&spec(&["JAI"])).await["codes"], json!(["JAI 2"]));
+    assert_eq!(
+        app.register(&spec(&["JAI"])).await["codes"],
+        json!(["JAI 2"])
+    );
     app.stop().await;
 }
 

@@ -11,7 +11,12 @@ async fn a_restart_loses_nothing_and_numbering_continues() {
     app.register(&spec(&["COSI"])).await;
     let mut edited = spec(&["JAI", "COSI"]);
     edited["subject"] = "Edited before the restart".into();
-    assert_eq!(app.put_note(&first["id"].to_string(), &edited).await.status(), 200);
+    assert_eq!(
+        app.put_note(&first["id"].to_string(), &edited)
+            .await
+            .status(),
+        200
+    );
     let before = app.all_notes().await;
     app.stop().await;
 
@@ -20,7 +25,12 @@ async fn a_restart_loses_nothing_and_numbering_continues() {
     let third = app.register(&spec(&["COSI", "JAI"])).await;
     assert_eq!(third["number"], "5003/26");
     assert_eq!(third["codes"], serde_json::json!(["COSI 3", "JAI 2"]));
-    let reloaded: Value = app.get_note(&first["id"].to_string()).await.json().await.unwrap();
+    let reloaded: Value = app
+        .get_note(&first["id"].to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(reloaded["spec"]["subject"], "Edited before the restart");
     assert_eq!(reloaded["version"], 2);
     app.stop().await;
