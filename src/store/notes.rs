@@ -193,16 +193,6 @@ impl Store {
             })
             .collect()
     }
-
-    /// The number the next registration of `year` would get, without taking it.
-    pub async fn next_number(&self, year: i16, first_number: i64) -> Result<i64, StoreError> {
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT last_value FROM counters WHERE series = $1")
-                .bind(format!("doc:{year}"))
-                .fetch_optional(&self.read)
-                .await?;
-        Ok(last.map_or(first_number, |l| l + 1))
-    }
 }
 
 /// Takes the next value of a series, starting it at `first` if it is new.

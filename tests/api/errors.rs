@@ -249,13 +249,13 @@ async fn unknown_notes_bad_queries_and_forbidden_edits() {
     );
 
     // Out of draft (set in the database, as the approval chain will), edits are refused.
-    let store = notesd::store::Store::connect(&db.url()).await.unwrap();
+    let pool = sqlx::AnyPool::connect(&db.url()).await.unwrap();
     sqlx::query("UPDATE notes SET state = 'in_review' WHERE id = $1")
         .bind(note["id"].as_i64().unwrap())
-        .execute(&sqlx::AnyPool::connect(&db.url()).await.unwrap())
+        .execute(&pool)
         .await
         .unwrap();
-    store.close().await;
+    pool.close().await;
     let (status, error) = error_of(app.put_note(&id, &spec(&["JAI", "COSI"])).await).await;
     assert_eq!(
         (status, error["code"].as_str()),
