@@ -15,6 +15,8 @@ use crate::store::{Store, StoreError};
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Templates(#[from] crate::render::TemplateError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -33,16 +35,14 @@ impl Application {
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         let store = Store::connect(settings.database.url.expose()).await?;
         store.migrate().await?;
+        let service = Service::new(store, settings, clock)?;
         let listener = TcpListener::bind(&settings.http.bind)
             .await
             .map_err(|source| StartError::Bind {
                 addr: settings.http.bind.clone(),
                 source,
             })?;
-        Ok(Self {
-            listener,
-            service: Service::new(store, settings, clock),
-        })
+        Ok(Self { listener, service })
     }
 
     /// The port actually bound (useful with `http.bind = "127.0.0.1:0"`).

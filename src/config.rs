@@ -340,21 +340,15 @@ impl Settings {
         p
     }
 
-    /// What a note spec may name: the configured codes, lists and templates.
-    pub fn vocabulary(&self) -> Vocabulary {
+    /// What a note spec may name: the configured codes and lists, and `templates`.
+    pub fn vocabulary(&self, templates: BTreeSet<String>) -> Vocabulary {
         Vocabulary {
             codes: self.codes.keys().filter_map(|c| c.parse().ok()).collect(),
             lists: self.lists.keys().cloned().collect(),
-            templates: BUILT_IN_TEMPLATES
-                .iter()
-                .map(|t| (*t).to_owned())
-                .collect::<BTreeSet<_>>(),
+            templates,
         }
     }
 }
-
-/// The templates notesd ships (rendered by the PDF pipeline).
-pub const BUILT_IN_TEMPLATES: &[&str] = &["note", "cover-declaration", "i-a-item-note"];
 
 /// The address in `Name <address>` or a bare address.
 fn mailbox_address(mailbox: &str) -> Option<EmailAddress> {
@@ -468,7 +462,7 @@ mod tests {
 
     #[test]
     fn code_names_keep_their_case() {
-        let v = load(None, &[]).unwrap().vocabulary();
+        let v = load(None, &[]).unwrap().vocabulary(BTreeSet::new());
         for code in ["JAI", "CORDROGUE", "CFSP/PESC"] {
             assert!(
                 v.codes.contains(&code.parse().unwrap()),

@@ -9,6 +9,7 @@ pub mod config;
 pub mod http;
 pub mod note;
 pub mod reference;
+pub mod render;
 pub mod secret;
 pub mod service;
 pub mod store;

@@ -1,7 +1,7 @@
 //! The `notesd` command line. Exit codes: 0 success, 1 user error (bad input or
 //! configuration), 2 usage error, 3 environment failure (database or network).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -10,6 +10,8 @@ use notesd::address::EmailAddress;
 use notesd::app::{Application, StartError};
 use notesd::clock::SystemClock;
 use notesd::config::Settings;
+use notesd::note::NoteSpec;
+use notesd::render::{NoteDocument, Renderer, Templates};
 use notesd::service::{Service, TokenError};
 use notesd::store::{Role, Store, StoreError};
 
@@ -32,8 +34,21 @@ struct Cli {
 enum Command {
     /// Run the daemon: HTTP API and workers, until SIGTERM or Ctrl-C.
     Serve,
-    /// Validate the configuration and print every problem with its key; exit 1 if any.
+    /// Validate the configuration and templates; print every problem with its key or
+    /// file; exit 1 if any.
     Check,
+    /// Render one note from a spec file (JSON or TOML, by extension) to PDF, without a
+    /// database. The spec gives its `number` and its codes with counters (`JAI 274`).
+    Render {
+        /// The note specification: `.json` or `.toml`.
+        spec: PathBuf,
+        /// Where to write the PDF.
+        #[arg(short, long, value_name = "OUT.pdf")]
+        output: PathBuf,
+        /// Mark every page DRAFT.
+        #[arg(long)]
+        draft: bool,
+    },
     /// Apply database migrations (serve also does this at start).
     Migrate,
     /// Manage API tokens.
@@ -110,6 +125,12 @@ fn load(cli: &Cli) -> Result<Settings, Failure> {
 async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
     match command {
         Command::Check => {
+            let templates = Templates::load(settings.templates.dir.as_deref())
+                .map_err(|e| Failure::User(e.to_string()))?;
+            println!(
+                "templates: {}",
+                templates.names().into_iter().collect::<Vec<_>>().join(", ")
+            );
             println!(
                 "configuration is valid: database {}, {} list(s), {} code(s), {} approval step(s)",
                 notesd::store::Backend::of_url(settings.database.url.expose())
@@ -141,7 +162,8 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             };
             let store = Store::connect(settings.database.url.expose()).await?;
             store.migrate().await?;
-            let service = Service::new(store.clone(), &settings, Arc::new(SystemClock));
+            let service = Service::new(store.clone(), &settings, Arc::new(SystemClock))
+                .map_err(|e| Failure::User(e.to_string()))?;
             let token = service
                 .create_token(&name, role, email.as_ref())
                 .await
@@ -158,7 +180,51 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             Ok(())
         }
         Command::Serve => serve(settings).await,
+        Command::Render {
+            spec,
+            output,
+            draft,
+        } => render(&settings, &spec, &output, draft),
     }
+}
+
+/// `notesd render SPEC -o OUT.pdf`: no database, no network.
+fn render(
+    settings: &Settings,
+    spec_path: &Path,
+    output: &Path,
+    draft: bool,
+) -> Result<(), Failure> {
+    let user = |message: String| Failure::User(format!("{}: {message}", spec_path.display()));
+    let text = std::fs::read_to_string(spec_path).map_err(|e| user(e.to_string()))?;
+    let value: serde_json::Value = match spec_path.extension().and_then(|e| e.to_str()) {
+        Some("json") => {
+            serde_json::from_str(&text).map_err(|e| user(format!("not valid JSON: {e}")))?
+        }
+        Some("toml") => toml::from_str(&text).map_err(|e| user(format!("not valid TOML: {e}")))?,
+        _ => return Err(user("a spec file ends in .json or .toml".to_owned())),
+    };
+    let templates = Templates::load(settings.templates.dir.as_deref())
+        .map_err(|e| Failure::User(e.to_string()))?;
+    let vocabulary = settings.vocabulary(templates.names());
+    let now = jiff::Timestamp::now();
+    let note =
+        NoteSpec::standalone_from_json(value, &vocabulary, notesd::clock::brussels_date(now))
+            .map_err(|e| user(e.to_string()))?;
+    let document = NoteDocument {
+        spec: &note.spec,
+        number: &note.number,
+        codes: &note.codes,
+    };
+    let bytes = Renderer::new(templates)
+        .render(&document, draft, now)
+        .map_err(|e| user(e.to_string()))?;
+    // Write beside the target and rename, so a reader never sees half a PDF.
+    let partial = output.with_extension("pdf.partial");
+    std::fs::write(&partial, &bytes)
+        .and_then(|()| std::fs::rename(&partial, output))
+        .map_err(|e| Failure::User(format!("{}: {e}", output.display())))?;
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> Result<(), Failure> {
@@ -167,6 +233,7 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         .await
         .map_err(|e| match e {
             StartError::Store(s) => Failure::from(s),
+            StartError::Templates(t) => Failure::User(t.to_string()),
             bind @ StartError::Bind { .. } => Failure::Environment(bind.to_string()),
         })?;
     tracing::info!(

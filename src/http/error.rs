@@ -52,6 +52,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
             ServiceError::Workflow(_) => Self::new(StatusCode::CONFLICT, "invalid_state", message),
             ServiceError::Stale(_) => Self::new(StatusCode::CONFLICT, "stale_version", message),
+            ServiceError::Render(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "render_failed", message)
+            }
             ServiceError::Unauthorized => {
                 Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
             }

@@ -29,6 +29,7 @@ pub fn router(service: Service) -> Router {
     Router::new()
         .route("/api/notes", get(notes::list).post(notes::register))
         .route("/api/notes/{id}", get(notes::get).put(notes::edit))
+        .route("/api/notes/{id}/pdf", get(notes::pdf))
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")

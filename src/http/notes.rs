@@ -68,6 +68,22 @@ pub async fn get(
     Ok(Json(view(&state.service.note(&id).await?)))
 }
 
+pub async fn pdf(
+    State(state): State<AppState>,
+    Caller(_): Caller,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let pdf = state.service.pdf(&id).await?;
+    let disposition = format!("inline; filename=\"{}\"", pdf.file_name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        pdf.bytes,
+    ))
+}
+
 pub async fn edit(
     State(state): State<AppState>,
     Caller(who): Caller,

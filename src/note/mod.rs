@@ -9,7 +9,7 @@ use serde_json::Value;
 
 pub use language::{Language, UnknownLanguage};
 pub use marking::{Marking, MarkingError};
-pub use spec::{Content, NoteSpec, SpecError, Vocabulary};
+pub use spec::{Content, NoteSpec, SpecError, StandaloneSpec, Vocabulary};
 
 use crate::reference::{DistributionCode, DocNumber};
 use crate::workflow::NoteState;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{Language, Marking, NoteKind, Place};
-use crate::reference::{CodeName, DocNumber, InterinstitutionalFile};
+use crate::reference::{CodeName, DistributionCode, DocNumber, InterinstitutionalFile};
 
 /// A field of the spec is missing or wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,6 +68,21 @@ pub struct NoteSpec {
     pub initials: String,
     pub distribution: Vec<String>,
     pub content: Content,
+}
+
+/// A spec for `notesd render`: it carries its own number and counted codes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandaloneSpec {
+    pub spec: NoteSpec,
+    pub number: DocNumber,
+    pub codes: Vec<DistributionCode>,
+}
+
+/// Whether the number and counters come from the registry or from the spec itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Registry,
+    Standalone,
 }
 
 /// The wire form: every field optional so that a missing one is reported by name rather
@@ -130,13 +145,25 @@ impl NoteSpec {
         vocabulary: &Vocabulary,
         today: Date,
     ) -> Result<Self, SpecError> {
-        let raw: RawSpec = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let message = e.into_inner().to_string();
-            let field = unknown_field_name(&message).unwrap_or(path);
-            SpecError::new(if field == "." { String::new() } else { field }, message)
-        })?;
-        raw.validate(vocabulary, today)
+        Ok(parse_raw(value)?
+            .validate(vocabulary, today, Mode::Registry)?
+            .0)
+    }
+
+    /// Parses a spec that gives its own `number` (`6762/22`) and codes with counters
+    /// (`JAI 274`), as `notesd render` takes it.
+    pub fn standalone_from_json(
+        value: Value,
+        vocabulary: &Vocabulary,
+        today: Date,
+    ) -> Result<StandaloneSpec, SpecError> {
+        let (spec, given) = parse_raw(value)?.validate(vocabulary, today, Mode::Standalone)?;
+        let (number, codes) = given.ok_or_else(|| SpecError::new("number", "is required"))?;
+        Ok(StandaloneSpec {
+            spec,
+            number,
+            codes,
+        })
     }
 
     /// The spec in its wire form (INTERFACE.md), defaults included, as stored and returned.
@@ -174,6 +201,15 @@ impl NoteSpec {
     }
 }
 
+fn parse_raw(value: Value) -> Result<RawSpec, SpecError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let field = unknown_field_name(&message).unwrap_or(path);
+        SpecError::new(if field == "." { String::new() } else { field }, message)
+    })
+}
+
 /// serde reports an unknown field at the path of its parent; name the field itself.
 fn unknown_field_name(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
@@ -181,13 +217,24 @@ fn unknown_field_name(message: &str) -> Option<String> {
 }
 
 impl RawSpec {
-    fn validate(self, vocabulary: &Vocabulary, today: Date) -> Result<NoteSpec, SpecError> {
-        if self.number.is_some() {
-            return Err(SpecError::new(
-                "number",
-                "the document number is allocated by the registry; leave it out",
-            ));
-        }
+    /// Validates every field; in standalone mode also returns the given number and codes.
+    #[allow(clippy::type_complexity)]
+    fn validate(
+        self,
+        vocabulary: &Vocabulary,
+        today: Date,
+        mode: Mode,
+    ) -> Result<(NoteSpec, Option<(DocNumber, Vec<DistributionCode>)>), SpecError> {
+        let number = match (mode, self.number) {
+            (Mode::Registry, Some(_)) => {
+                return Err(SpecError::new(
+                    "number",
+                    "the document number is allocated by the registry; leave it out",
+                ));
+            }
+            (Mode::Registry, None) => None,
+            (Mode::Standalone, number) => Some(parse_required::<DocNumber>("number", number)?),
+        };
         let language: Language = parse_required("language", self.language)?;
         let original_language = match self.original_language {
             Some(code) => parse_field("original_language", &code)?,
@@ -208,7 +255,14 @@ impl RawSpec {
         let previous = list_of("previous", self.previous.unwrap_or_default(), |field, s| {
             parse_field::<DocNumber>(field, s)
         })?;
-        let codes = parse_codes(self.codes, vocabulary)?;
+        let counted = match mode {
+            Mode::Registry => None,
+            Mode::Standalone => Some(parse_counted_codes(self.codes.clone(), vocabulary)?),
+        };
+        let codes = match &counted {
+            Some(counted) => counted.iter().map(|c| c.name.clone()).collect(),
+            None => parse_codes(self.codes, vocabulary)?,
+        };
         let marking = self
             .marking
             .map(|m| parse_field("marking", &m))
@@ -263,7 +317,7 @@ impl RawSpec {
                 ));
             }
         };
-        Ok(NoteSpec {
+        let spec = NoteSpec {
             kind,
             language,
             original_language,
@@ -285,7 +339,8 @@ impl RawSpec {
             initials: text("initials", required("initials", self.initials)?, 40, false)?,
             distribution,
             content,
-        })
+        };
+        Ok((spec, number.zip(counted)))
     }
 }
 
@@ -380,6 +435,36 @@ fn parse_codes(
             Err(SpecError::new(
                 field,
                 unknown(s, "distribution code", &vocabulary.codes, "codes"),
+            ))
+        }
+    })
+}
+
+/// Codes with their counters, as printed on a document: `JAI 274`.
+fn parse_counted_codes(
+    codes: Option<Vec<String>>,
+    vocabulary: &Vocabulary,
+) -> Result<Vec<DistributionCode>, SpecError> {
+    let codes = required("codes", codes)?;
+    if codes.is_empty() {
+        return Err(SpecError::new(
+            "codes",
+            "at least one distribution code is required, such as `JAI 274`",
+        ));
+    }
+    list_of("codes", codes, |field, s| {
+        let code: DistributionCode = parse_field(field, s)?;
+        if vocabulary.codes.contains(&code.name) {
+            Ok(code)
+        } else {
+            Err(SpecError::new(
+                field,
+                unknown(
+                    code.name.as_str(),
+                    "distribution code",
+                    &vocabulary.codes,
+                    "codes",
+                ),
             ))
         }
     })
@@ -671,6 +756,32 @@ mod tests {
         let e = parse(value).unwrap_err();
         assert_eq!(e.field, "template");
         assert!(e.message.contains("cover-declaration"), "{e}");
+    }
+
+    #[test]
+    fn standalone_specs_carry_their_number_and_counters() {
+        let seed: Value =
+            serde_json::from_str(include_str!("../../tests/data/6762-22-en.json")).unwrap();
+        let mut vocabulary = vocabulary();
+        for code in ["COLAC", "CRIMORG", "ENFOPOL", "CORDROGUE"] {
+            vocabulary.codes.insert(code.parse().unwrap());
+        }
+        let standalone =
+            NoteSpec::standalone_from_json(seed.clone(), &vocabulary, today()).unwrap();
+        assert_eq!(standalone.number.to_string(), "6762/22");
+        assert_eq!(standalone.codes[0].to_string(), "JAI 274");
+        assert_eq!(standalone.spec.codes[0].as_str(), "JAI");
+        let mut no_counter = seed.clone();
+        no_counter["codes"] = json!(["JAI"]);
+        let e = NoteSpec::standalone_from_json(no_counter, &vocabulary, today()).unwrap_err();
+        assert_eq!(e.field, "codes[0]");
+        let mut no_number = seed;
+        no_number.as_object_mut().unwrap().remove("number");
+        let e = NoteSpec::standalone_from_json(no_number, &vocabulary, today()).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("number", "is required")
+        );
     }
 
     #[test]

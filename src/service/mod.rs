@@ -2,6 +2,7 @@
 //! handlers and the CLI call. Errors say what went wrong in the user's terms; the edges
 //! map them to statuses and exit codes.
 
+mod documents;
 mod registry;
 mod tokens;
 
@@ -10,9 +11,11 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::note::{NoteId, SpecError, Vocabulary};
+use crate::render::{RenderError, Renderer, TemplateError, Templates};
 use crate::store::{Store, StoreError};
 use crate::workflow::WorkflowError;
 
+pub use documents::Pdf;
 pub use registry::ListQuery;
 pub use tokens::TokenError;
 
@@ -28,6 +31,8 @@ pub enum ServiceError {
     Stale(NoteId),
     #[error("a missing, unknown or revoked API token")]
     Unauthorized,
+    #[error("the note cannot be rendered: {0}")]
+    Render(#[from] RenderError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -37,18 +42,26 @@ pub enum ServiceError {
 pub struct Service {
     store: Store,
     vocabulary: Arc<Vocabulary>,
+    renderer: Arc<Renderer>,
     first_number: i64,
     clock: Arc<dyn Clock>,
 }
 
 impl Service {
-    pub fn new(store: Store, settings: &Settings, clock: Arc<dyn Clock>) -> Self {
-        Self {
+    /// Loads the note templates (built-in, then `templates.dir`) and is ready to serve.
+    pub fn new(
+        store: Store,
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, TemplateError> {
+        let templates = Templates::load(settings.templates.dir.as_deref())?;
+        Ok(Self {
             store,
-            vocabulary: Arc::new(settings.vocabulary()),
+            vocabulary: Arc::new(settings.vocabulary(templates.names())),
+            renderer: Arc::new(Renderer::new(templates)),
             first_number: settings.registry.first_number,
             clock,
-        }
+        })
     }
 
     pub fn store(&self) -> &Store {

@@ -1,0 +1,60 @@
+//! The PDF of a note, rendered from its current version.
+
+use super::{Service, ServiceError};
+use crate::clock::brussels_date;
+use crate::note::{NoteSpec, SpecError};
+use crate::render::NoteDocument;
+use crate::workflow::NoteState;
+
+/// A rendered PDF and the file name it is offered under (`6762-22.pdf`).
+pub struct Pdf {
+    pub bytes: Vec<u8>,
+    pub file_name: String,
+}
+
+impl Service {
+    /// The current version's PDF, marked DRAFT until the note is issued. Its date is the
+    /// version's, so the same version always renders to the same bytes.
+    pub async fn pdf(&self, id: &str) -> Result<Pdf, ServiceError> {
+        let note = self.note(id).await?;
+        // The stored spec was valid when saved; read it against what it named then, so a
+        // code or list removed from the configuration since does not make it unreadable.
+        let mut vocabulary = (*self.vocabulary).clone();
+        vocabulary
+            .codes
+            .extend(note.codes.iter().map(|c| c.name.clone()));
+        if let Some(lists) = note.spec["distribution"].as_array() {
+            vocabulary
+                .lists
+                .extend(lists.iter().filter_map(|l| l.as_str().map(str::to_owned)));
+        }
+        let spec = NoteSpec::from_json(
+            note.spec.clone(),
+            &vocabulary,
+            brussels_date(note.created_at),
+        )
+        .map_err(|e| SpecError {
+            field: e.field,
+            message: format!("the stored spec no longer validates: {}", e.message),
+        })?;
+        let draft = !matches!(note.state, NoteState::Issued | NoteState::Distributed);
+        let file_name = format!("{}.pdf", note.number.to_string().replace(['/', ' '], "-"));
+        let renderer = self.renderer.clone();
+        // Rendering is CPU-bound: keep it off the request threads.
+        let bytes = tokio::task::spawn_blocking(move || {
+            let document = NoteDocument {
+                spec: &spec,
+                number: &note.number,
+                codes: &note.codes,
+            };
+            renderer.render(&document, draft, note.updated_at)
+        })
+        .await
+        .map_err(|e| {
+            ServiceError::Render(crate::render::RenderError::Pdf(
+                crate::render::PdfError::new(e.to_string()),
+            ))
+        })??;
+        Ok(Pdf { bytes, file_name })
+    }
+}
