@@ -187,7 +187,9 @@ fn text_at(
     }
 }
 
-/// A large light-grey DRAFT across the page, under the text.
+/// A large light-grey DRAFT across the page, under the text, and a small one in the top
+/// margin: text extractors (pdftotext) skip diagonal text, and a draft must read as one
+/// there too.
 fn watermark(ops: &mut Vec<Op>, bold: FontId) {
     ops.extend([
         Op::SaveGraphicsState,
@@ -196,11 +198,24 @@ fn watermark(ops: &mut Vec<Op>, bold: FontId) {
         },
         Op::StartTextSection,
         Op::SetFont {
-            font: PdfFontHandle::External(bold),
+            font: PdfFontHandle::External(bold.clone()),
             size: Pt(120.0),
         },
         Op::SetTextMatrix {
             matrix: TextMatrix::TranslateRotate(Pt(150.0), Pt(250.0), 45.0),
+        },
+        Op::ShowText {
+            items: vec![TextItem::Text("DRAFT".to_owned())],
+        },
+        Op::SetFillColor {
+            col: Color::Greyscale(Greyscale::new(0.45, None)),
+        },
+        Op::SetFont {
+            font: PdfFontHandle::External(bold),
+            size: Pt(10.0),
+        },
+        Op::SetTextMatrix {
+            matrix: TextMatrix::Translate(Pt(PAGE_WIDTH / 2.0 - 17.0), Pt(PAGE_HEIGHT - 28.0)),
         },
         Op::ShowText {
             items: vec![TextItem::Text("DRAFT".to_owned())],

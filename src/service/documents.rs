@@ -13,8 +13,8 @@ pub struct Pdf {
 }
 
 impl Service {
-    /// The current version's PDF, marked DRAFT until the note is issued. Its date is the
-    /// version's, so the same version always renders to the same bytes.
+    /// The current version's PDF, marked DRAFT until the note is issued, dated when that
+    /// version was saved.
     pub async fn pdf(&self, id: &str) -> Result<Pdf, ServiceError> {
         let note = self.note(id).await?;
         // The stored spec was valid when saved; read it against what it named then, so a

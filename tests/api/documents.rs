@@ -1,0 +1,88 @@
+use std::process::Command;
+
+use crate::helpers::{TestApp, TestDb, seed_spec, settings_for, spec};
+
+#[tokio::test]
+async fn a_draft_pdf_is_served_with_its_number_and_the_draft_mark() {
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let note = app.register(&seed_spec("fr")).await;
+    let id = note["id"].to_string();
+
+    let response = app
+        .client
+        .get(app.url(&format!("/api/notes/{id}/pdf")))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "inline; filename=\"5001-26.pdf\""
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("note.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("DRAFT"), "{text}");
+    assert!(text.contains("5001/26"), "{text}");
+    assert!(text.contains("JAI 1 JAIEX 1 COLAC 1"), "{text}");
+    assert!(
+        text.contains("Bruxelles, le 3 mars 2022 (OR. fr)"),
+        "{text}"
+    );
+
+    let missing = app
+        .client
+        .get(app.url("/api/notes/999/pdf"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let anonymous = app
+        .client
+        .get(app.url(&format!("/api/notes/{id}/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_template_note_that_lacks_a_field_says_which() {
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let mut body = spec(&["JAI"]);
+    body.as_object_mut().unwrap().remove("body");
+    body["template"] = "i-a-item-note".into();
+    body["fields"] = serde_json::json!({"background": "The Working Party examined the text."});
+    let note = app.register(&body).await;
+    let response = app
+        .client
+        .get(app.url(&format!("/api/notes/{}/pdf", note["id"])))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "render_failed");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("i-a-item-note.hbs") && message.contains("outcome"),
+        "{message}"
+    );
+    app.stop().await;
+}

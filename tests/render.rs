@@ -1,0 +1,343 @@
+//! `notesd render` as a user runs it, checked with the tools delegations' systems use:
+//! poppler (pdftotext, pdffonts, pdfinfo) and qpdf. CI installs both.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_notesd");
+
+fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
+        panic!("{name} is needed for these tests (apt-get install poppler-utils qpdf): {e}")
+    });
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn render(dir: &Path, spec: &Value, extra: &[&str]) -> (Output, PathBuf) {
+    let spec_path = dir.join("spec.json");
+    std::fs::write(&spec_path, spec.to_string()).unwrap();
+    render_file(&spec_path, extra)
+}
+
+fn render_file(spec_path: &Path, extra: &[&str]) -> (Output, PathBuf) {
+    let pdf = spec_path.with_extension("pdf");
+    let out = Command::new(BIN)
+        .args([
+            "render",
+            spec_path.to_str().unwrap(),
+            "-o",
+            pdf.to_str().unwrap(),
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    (out, pdf)
+}
+
+fn rendered(dir: &Path, spec: &Value, extra: &[&str]) -> PathBuf {
+    let (out, pdf) = render(dir, spec, extra);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pdf
+}
+
+fn text(pdf: &Path, page: Option<usize>) -> String {
+    let path = pdf.to_str().unwrap();
+    match page {
+        Some(n) => tool(
+            "pdftotext",
+            &["-f", &n.to_string(), "-l", &n.to_string(), path, "-"],
+        ),
+        None => tool("pdftotext", &[path, "-"]),
+    }
+}
+
+fn normalised(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Each of `expected` occurs in `haystack`, in this order.
+fn assert_in_order(haystack: &str, expected: &[String]) {
+    let text = normalised(haystack);
+    let mut from = 0;
+    for item in expected {
+        let item = normalised(item);
+        match text[from..].find(&item) {
+            Some(at) => from += at + item.len(),
+            None => panic!(
+                "not found in order: {item:?}\nafter: {:?}",
+                &text[from..text.len().min(from + 300)]
+            ),
+        }
+    }
+}
+
+fn seed(language: &str) -> Value {
+    let text = std::fs::read_to_string(format!("tests/data/6762-22-{language}.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn pages(pdf: &Path) -> usize {
+    let info = tool("pdfinfo", &[pdf.to_str().unwrap()]);
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("Pages:"))
+        .expect("a page count");
+    line.split_whitespace().last().unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_seed_note_reads_back_as_published_in_english_and_french() {
+    let dir = tempfile::tempdir().unwrap();
+    let headers = [
+        (
+            "en",
+            [
+                "Council of the European Union",
+                "Brussels, 3 March 2022 (OR. fr)",
+                "NOTE",
+                "From:",
+                "Presidency",
+                "To:",
+                "Delegations",
+                "No. prev. doc.:",
+                "Subject:",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "Conseil de l'Union européenne",
+                "Bruxelles, le 3 mars 2022 (OR. fr)",
+                "NOTE",
+                "Origine:",
+                "la présidence",
+                "Destinataire:",
+                "délégations",
+                "N° doc. préc.:",
+                "Objet:",
+            ],
+        ),
+    ];
+    for (language, header) in headers {
+        let spec = seed(language);
+        let pdf = rendered(dir.path(), &spec, &[]);
+        let mut expected: Vec<String> = header[..2].iter().map(|s| s.to_string()).collect();
+        expected.push("6762/22".into());
+        expected
+            .push("JAI 274 JAIEX 22 COLAC 12 COSI 57 CRIMORG 27 ENFOPOL 105 CORDROGUE 22".into());
+        expected.extend(header[2..8].iter().map(|s| s.to_string()));
+        expected.push("6314/1/22".into());
+        expected.push(header[8].into());
+        expected.push(spec["subject"].as_str().unwrap().into());
+        for paragraph in spec["body"].as_str().unwrap().split("\n\n") {
+            expected.push(paragraph.trim_start_matches("# ").into());
+        }
+        assert_in_order(&text(&pdf, None), &expected);
+        let info = tool("pdfinfo", &[pdf.to_str().unwrap()]);
+        assert!(info.contains("Subject:         6762/22"), "{info}");
+        assert!(
+            info.contains(&format!(
+                "Title:           {}",
+                &spec["subject"].as_str().unwrap()[..40]
+            )),
+            "{info}"
+        );
+    }
+}
+
+#[test]
+fn a_long_note_spans_pages_with_a_footer_each_and_subset_fonts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = seed("en");
+    let paragraphs: Vec<String> = (1..=30)
+        .map(|i| format!("{i}. Paragraph {i} of the note. {}", "Delegations are invited to examine the text and to indicate whether they can accept it. ".repeat(3)))
+        .collect();
+    spec["body"] = paragraphs.join("\n\n").into();
+    spec["marking"] = "LIMITE".into();
+    spec["initials"] = "EB, FR/dk".into();
+    let pdf = rendered(dir.path(), &spec, &[]);
+    let count = pages(&pdf);
+    assert!(count >= 3, "{count} pages");
+    for page in 1..=count {
+        // -layout keeps each footer line together (plain mode reads its three columns).
+        let n = page.to_string();
+        let layout = tool(
+            "pdftotext",
+            &["-layout", "-f", &n, "-l", &n, pdf.to_str().unwrap(), "-"],
+        );
+        let lines: Vec<String> = layout
+            .lines()
+            .map(normalised)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let footer = &lines[lines.len() - 2..];
+        assert_eq!(
+            footer,
+            [
+                format!("6762/22 EB, FR/dk {page}"),
+                "JAI.1 LIMITE EN".to_owned()
+            ],
+            "page {page}"
+        );
+        assert!(!layout.contains("DRAFT"));
+    }
+    assert!(
+        !normalised(&text(&pdf, Some(2))).contains("Council of the European Union"),
+        "header on page 1 only"
+    );
+    assert_in_order(&text(&pdf, None), &paragraphs);
+
+    let fonts = tool("pdffonts", &[pdf.to_str().unwrap()]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let name = row.split_whitespace().next().unwrap();
+        assert!(
+            name.len() > 7
+                && name.as_bytes()[6] == b'+'
+                && name[..6].bytes().all(|b| b.is_ascii_uppercase()),
+            "not a subset: {row}"
+        );
+        assert!(
+            row.contains("yes yes yes"),
+            "embedded, subset, unicode: {row}"
+        );
+    }
+    tool("qpdf", &["--check", pdf.to_str().unwrap()]);
+
+    let draft = rendered(dir.path(), &spec, &["--draft"]);
+    for page in 1..=pages(&draft) {
+        assert!(
+            text(&draft, Some(page)).contains("DRAFT"),
+            "page {page} is marked"
+        );
+    }
+    tool("qpdf", &["--check", draft.to_str().unwrap()]);
+}
+
+#[test]
+fn accents_greek_and_cyrillic_extract_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = seed("fr");
+    let lines = [
+        "é è à ç œ Œ ’ «\u{202F}guillemets\u{202F}» ß ł ż ą ę ő ű č š ž",
+        "Ελληνικά: Κοινή δήλωση των υπουργών Εσωτερικών",
+        "Български: Съвместна декларация на министрите на вътрешните работи",
+        "Ligatures stay letters: office, affine, fluffy, œuvre.",
+    ];
+    spec["body"] = lines.join("\n\n").into();
+    spec["subject"] = "Déclaration « ministres » — Ελληνικά — Български".into();
+    let pdf = rendered(dir.path(), &spec, &[]);
+    let extracted = text(&pdf, None);
+    for line in lines
+        .iter()
+        .chain([&"Déclaration « ministres » — Ελληνικά — Български"])
+    {
+        // The PDF maps U+202F to itself (ToUnicode), but poppler prints every Unicode
+        // space as U+0020, so that is what pdftotext can give back.
+        let line = line.replace('\u{202F}', " ");
+        assert!(extracted.contains(&line), "{line:?} not in:\n{extracted}");
+    }
+}
+
+#[test]
+fn toml_specs_and_templates_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("note.toml");
+    std::fs::write(
+        &path,
+        r#"
+kind = "cover-note"
+language = "de"
+date = "2022-03-03"
+number = "9645/2/24 ADD 1 REV 2"
+codes = ["JAI 1"]
+from = "Vorsitz"
+to = "Delegationen"
+subject = "Gemeinsame Erklärung"
+unit = "JAI.1"
+initials = "AB/cd"
+template = "cover-declaration"
+[fields]
+description = "die Erklärung"
+title = "Erklärung"
+declaration = "Wir **erklären**."
+"#,
+    )
+    .unwrap();
+    let (out, pdf) = render_file(&path, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected: Vec<String> = [
+        "Rat der Europäischen Union",
+        "Brüssel, den 3. März 2022 (OR. de)",
+        "9645/2/24 ADD 1 REV 2",
+        "ÜBERMITTLUNGSVERMERK",
+        "Absender:",
+        "Vorsitz",
+        "Betr.:",
+        "Delegations will find attached die Erklärung.",
+        "Erklärung",
+        "Wir erklären.",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert_in_order(&text(&pdf, None), &expected);
+}
+
+#[test]
+fn bad_specs_exit_1_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (json!({"language": "xx"}), "language"),
+        (json!({"number": null}), "number: is required"),
+        (json!({"codes": ["JAI"]}), "codes[0]"),
+        (
+            json!({"template": "cover-declaration", "body": null, "fields": {"title": "t"}}),
+            "cover-declaration.hbs line 1",
+        ),
+        (json!({"subject": "漢字"}), "subject: the character '漢'"),
+        (
+            json!({"kind": "information-note", "language": "lt"}),
+            "labels/lt.toml",
+        ),
+    ];
+    for (patch, expected) in cases {
+        let mut spec = seed("en");
+        for (k, v) in patch.as_object().unwrap() {
+            if v.is_null() {
+                spec.as_object_mut().unwrap().remove(k);
+            } else {
+                spec[k] = v.clone();
+            }
+        }
+        let (out, pdf) = render(dir.path(), &spec, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{patch}: {stderr}");
+        assert!(stderr.contains(expected), "{patch}: {stderr}");
+        assert!(!pdf.exists(), "no PDF for a bad spec");
+    }
+    let other = dir.path().join("spec.yaml");
+    std::fs::write(&other, "x").unwrap();
+    let (out, _) = render_file(&other, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".json or .toml"));
+    let (out, _) = render_file(&dir.path().join("missing.json"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+}
