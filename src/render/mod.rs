@@ -8,6 +8,7 @@ mod labels;
 mod layout;
 mod markup;
 mod pdf;
+mod slim;
 mod template;
 
 use std::borrow::Cow;

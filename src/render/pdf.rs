@@ -5,10 +5,8 @@
 //! level 9, which DEPENDENCIES.md measured as half the render time.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
-use flate2::Compression;
-use flate2::write::ZlibEncoder;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use jiff::Timestamp;
 use lopdf::{Object, StringFormat};
 use printpdf::{
@@ -19,6 +17,7 @@ use printpdf::{
 use super::fonts::Fonts;
 use super::layout::{HANG_WIDTH, Line, PAGE_HEIGHT, PAGE_WIDTH, Page};
 use super::markup::{Face, Span};
+use super::slim::strip_hinting;
 
 /// What the document's information dictionary says about it.
 pub struct Metadata<'a> {
@@ -130,6 +129,8 @@ pub fn write(pages: &[Page], meta: &Metadata<'_>, draft: bool) -> Result<Vec<u8>
             "Lang",
             Object::String(meta.language.as_bytes().to_vec(), StringFormat::Literal),
         );
+    slim_fonts(&mut lopdf_doc);
+    tidy_info(&mut lopdf_doc);
     compress_streams(&mut lopdf_doc)?;
     let mut bytes = Vec::new();
     lopdf_doc
@@ -161,7 +162,11 @@ fn text_at(
     ops.push(Op::SetTextMatrix {
         matrix: TextMatrix::Translate(Pt(x), Pt(line.y)),
     });
-    let offset = -word_gap * 1000.0 / line.size;
+    let offset = if word_gap.abs() < 0.001 {
+        0.0
+    } else {
+        -word_gap * 1000.0 / line.size
+    };
     for span in spans {
         if *current != Some((span.face, line.size)) {
             let id = used(span.face, doc);
@@ -171,7 +176,7 @@ fn text_at(
             });
             *current = Some((span.face, line.size));
         }
-        let items = if offset.abs() < 0.01 {
+        let items = if offset == 0.0 {
             vec![TextItem::Text(span.text.clone())]
         } else {
             let mut items = Vec::new();
@@ -225,21 +230,94 @@ fn watermark(ops: &mut Vec<Op>, bold: FontId) {
     ]);
 }
 
-/// Deflates every stream that is not compressed yet.
+/// Replaces each embedded TrueType subset with its slim form (see `slim.rs`). A font that
+/// cannot be slimmed stays as printpdf wrote it: the PDF is larger, never wrong.
+fn slim_fonts(doc: &mut lopdf::Document) {
+    let font_files: Vec<lopdf::ObjectId> = doc
+        .objects
+        .values()
+        .filter_map(|object| match object {
+            Object::Dictionary(d) => d.get(b"FontFile2").ok()?.as_reference().ok(),
+            _ => None,
+        })
+        .collect();
+    for id in font_files {
+        let Ok(Object::Stream(stream)) = doc.get_object_mut(id) else {
+            continue;
+        };
+        let original = if stream.dict.get(b"Filter").is_ok() {
+            stream.decompressed_content().map_err(|e| e.to_string())
+        } else {
+            Ok(stream.content.clone())
+        };
+        match original.and_then(|font| strip_hinting(&font).map_err(|e| e.to_string())) {
+            Ok(slim) => {
+                stream.dict.remove(b"Filter");
+                stream.dict.set("Length1", slim.len() as i64);
+                stream.set_content(slim);
+            }
+            Err(e) => tracing::warn!(error = %e, "embedded font left as subset"),
+        }
+    }
+}
+
+/// printpdf writes every information string as UTF-16 hex (four bytes a letter) and adds
+/// empty PDF/X keys; a plain ASCII value is written as a literal, the empty keys go.
+fn tidy_info(doc: &mut lopdf::Document) {
+    let Ok(info_id) = doc.trailer.get(b"Info").and_then(Object::as_reference) else {
+        return;
+    };
+    let Ok(Object::Dictionary(info)) = doc.get_object_mut(info_id) else {
+        return;
+    };
+    for key in [
+        &b"GTS_PDFXVersion"[..],
+        b"Identifier",
+        b"Keywords",
+        b"Trapped",
+    ] {
+        info.remove(key);
+    }
+    for (_, value) in info.iter_mut() {
+        if let Object::String(bytes, format) = value
+            && let Some(utf16) = bytes.strip_prefix(&[0xFE, 0xFF])
+        {
+            let units: Vec<u16> = utf16
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            if let Ok(text) = String::from_utf16(&units)
+                && text.chars().all(|c| c.is_ascii() && !c.is_ascii_control())
+            {
+                *bytes = text.into_bytes();
+                *format = StringFormat::Literal;
+            }
+        }
+    }
+}
+
+/// Deflates every stream that is not compressed yet, with one compressor reset between
+/// streams (setting one up costs more than compressing a page's text).
 fn compress_streams(doc: &mut lopdf::Document) -> Result<(), PdfError> {
+    let mut deflate = Compress::new(Compression::new(6), true);
     for object in doc.objects.values_mut() {
         if let Object::Stream(stream) = object
             && stream.allows_compression
             && stream.dict.get(b"Filter").is_err()
         {
-            let mut encoder = ZlibEncoder::new(
-                Vec::with_capacity(stream.content.len() / 2),
-                Compression::new(6),
-            );
-            encoder
-                .write_all(&stream.content)
+            deflate.reset();
+            let mut compressed = Vec::with_capacity(stream.content.len() / 2 + 64);
+            let status = deflate
+                .compress_vec(&stream.content, &mut compressed, FlushCompress::Finish)
                 .map_err(|e| PdfError(e.to_string()))?;
-            let compressed = encoder.finish().map_err(|e| PdfError(e.to_string()))?;
+            // The output buffer grows as needed only up to its capacity: finish in steps.
+            let mut status = status;
+            while status != Status::StreamEnd {
+                compressed.reserve(compressed.capacity().max(1024));
+                status = deflate
+                    .compress_vec(&[], &mut compressed, FlushCompress::Finish)
+                    .map_err(|e| PdfError(e.to_string()))?;
+            }
             if compressed.len() < stream.content.len() {
                 stream.set_content(compressed);
                 stream
