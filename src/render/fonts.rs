@@ -17,17 +17,21 @@ const TABLES: [(u32, u32); 2] = [(0x0000, 0x0530), (0x2000, 0x2150)];
 const NO_GLYPH: u16 = u16::MAX;
 
 pub struct FontFace {
+    /// The font file as shipped, for subsetting into each PDF.
+    pub bytes: &'static [u8],
+    /// The PostScript name PDF font dictionaries carry: `LiberationSerif-Bold`.
+    pub postscript_name: &'static str,
     pub parsed: ParsedFont,
     tables: [Vec<u16>; 2],
     units_per_em: f32,
 }
 
 impl FontFace {
-    fn load(bytes: &'static [u8], name: &str) -> Self {
+    fn load(bytes: &'static [u8], postscript_name: &'static str) -> Self {
         let mut warnings = Vec::new();
         // The faces are compiled in; one that does not parse is a build defect.
         let parsed = ParsedFont::from_bytes(bytes, 0, &mut warnings)
-            .unwrap_or_else(|| panic!("the embedded font {name} does not parse"));
+            .unwrap_or_else(|| panic!("the embedded font {postscript_name} does not parse"));
         let units_per_em = f32::from(parsed.pdf_font_metrics.units_per_em.max(1));
         let tables = TABLES.map(|(start, end)| {
             (start..end)
@@ -40,6 +44,8 @@ impl FontFace {
                 .collect()
         });
         Self {
+            bytes,
+            postscript_name,
             parsed,
             tables,
             units_per_em,
@@ -72,19 +78,19 @@ static FONTS: LazyLock<Fonts> = LazyLock::new(|| Fonts {
     faces: [
         FontFace::load(
             include_bytes!("../../fonts/LiberationSerif-Regular.ttf"),
-            "Regular",
+            "LiberationSerif",
         ),
         FontFace::load(
             include_bytes!("../../fonts/LiberationSerif-Bold.ttf"),
-            "Bold",
+            "LiberationSerif-Bold",
         ),
         FontFace::load(
             include_bytes!("../../fonts/LiberationSerif-Italic.ttf"),
-            "Italic",
+            "LiberationSerif-Italic",
         ),
         FontFace::load(
             include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf"),
-            "BoldItalic",
+            "LiberationSerif-BoldItalic",
         ),
     ],
 });

@@ -8,7 +8,7 @@ mod labels;
 mod layout;
 mod markup;
 mod pdf;
-mod slim;
+mod subset;
 mod template;
 
 use std::borrow::Cow;

@@ -14,7 +14,7 @@ pub struct Pdf {
 
 impl Service {
     /// The current version's PDF, marked DRAFT until the note is issued, dated when that
-    /// version was saved.
+    /// version was saved: the same version always renders to the same bytes.
     pub async fn pdf(&self, id: &str) -> Result<Pdf, ServiceError> {
         let note = self.note(id).await?;
         // The stored spec was valid when saved; read it against what it named then, so a

@@ -42,6 +42,20 @@ async fn a_draft_pdf_is_served_with_its_number_and_the_draft_mark() {
         "{text}"
     );
 
+    // The same version renders to the same bytes (compared by digest, not dumped).
+    let again = app
+        .client
+        .get(app.url(&format!("/api/notes/{id}/pdf")))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    let digest = |b: &[u8]| notesd::secret::digest(&String::from_utf8_lossy(b));
+    assert!(
+        digest(&again.bytes().await.unwrap()) == digest(&bytes),
+        "a re-render differs"
+    );
+
     let missing = app
         .client
         .get(app.url("/api/notes/999/pdf"))
