@@ -58,6 +58,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthorized => {
                 Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
             }
+            ServiceError::Internal(detail) => {
+                tracing::error!(error = %detail, "request failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "an internal error occurred; it has been logged",
+                )
+            }
             ServiceError::Store(store) => {
                 tracing::error!(error = %store, "request failed in the store");
                 if store.is_unavailable() {

@@ -410,18 +410,43 @@ fn list_of<T: PartialEq>(
     Ok(out)
 }
 
-fn parse_codes(
+/// The spec's codes, each parsed by `parse` (a bare name for the registry, a name and its
+/// counter for `notesd render`) and checked against the configured codes.
+fn parse_code_list<T: PartialEq>(
     codes: Option<Vec<String>>,
     vocabulary: &Vocabulary,
-) -> Result<Vec<CodeName>, SpecError> {
+    example: &str,
+    parse: impl Fn(&str, &str) -> Result<(T, CodeName), SpecError>,
+) -> Result<Vec<T>, SpecError> {
     let codes = required("codes", codes)?;
     if codes.is_empty() {
         return Err(SpecError::new(
             "codes",
-            "at least one distribution code is required, such as `JAI`",
+            format!("at least one distribution code is required, such as `{example}`"),
         ));
     }
     list_of("codes", codes, |field, s| {
+        let (value, name) = parse(field, s)?;
+        if vocabulary.codes.contains(&name) {
+            Ok(value)
+        } else {
+            let message = unknown(
+                name.as_str(),
+                "distribution code",
+                &vocabulary.codes,
+                "codes",
+            );
+            Err(SpecError::new(field, message))
+        }
+    })
+}
+
+/// Code names as the registry takes them: `JAI`, never `JAI 274`.
+fn parse_codes(
+    codes: Option<Vec<String>>,
+    vocabulary: &Vocabulary,
+) -> Result<Vec<CodeName>, SpecError> {
+    parse_code_list(codes, vocabulary, "JAI", |field, s| {
         if let Some((name, _)) = s.split_once(' ') {
             return Err(SpecError::new(
                 field,
@@ -429,14 +454,7 @@ fn parse_codes(
             ));
         }
         let name: CodeName = parse_field(field, s)?;
-        if vocabulary.codes.contains(&name) {
-            Ok(name)
-        } else {
-            Err(SpecError::new(
-                field,
-                unknown(s, "distribution code", &vocabulary.codes, "codes"),
-            ))
-        }
+        Ok((name.clone(), name))
     })
 }
 
@@ -445,28 +463,10 @@ fn parse_counted_codes(
     codes: Option<Vec<String>>,
     vocabulary: &Vocabulary,
 ) -> Result<Vec<DistributionCode>, SpecError> {
-    let codes = required("codes", codes)?;
-    if codes.is_empty() {
-        return Err(SpecError::new(
-            "codes",
-            "at least one distribution code is required, such as `JAI 274`",
-        ));
-    }
-    list_of("codes", codes, |field, s| {
+    parse_code_list(codes, vocabulary, "JAI 274", |field, s| {
         let code: DistributionCode = parse_field(field, s)?;
-        if vocabulary.codes.contains(&code.name) {
-            Ok(code)
-        } else {
-            Err(SpecError::new(
-                field,
-                unknown(
-                    code.name.as_str(),
-                    "distribution code",
-                    &vocabulary.codes,
-                    "codes",
-                ),
-            ))
-        }
+        let name = code.name.clone();
+        Ok((code, name))
     })
 }
 

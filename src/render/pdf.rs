@@ -32,12 +32,6 @@ pub struct Metadata<'a> {
 #[error("cannot write the PDF: {0}")]
 pub struct PdfError(String);
 
-impl PdfError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
-    }
-}
-
 const DRAFT: &str = "DRAFT";
 
 /// A face as used in this document: its characters, and the subset glyph id of each.

@@ -50,11 +50,7 @@ impl Service {
             renderer.render(&document, draft, note.updated_at)
         })
         .await
-        .map_err(|e| {
-            ServiceError::Render(crate::render::RenderError::Pdf(
-                crate::render::PdfError::new(e.to_string()),
-            ))
-        })??;
+        .map_err(|e| ServiceError::Internal(format!("the render task failed: {e}")))??;
         Ok(Pdf { bytes, file_name })
     }
 }

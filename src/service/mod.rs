@@ -35,6 +35,9 @@ pub enum ServiceError {
     Render(#[from] RenderError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A bug, not a user's mistake: logged, answered with a generic 500.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// Everything the use cases need, cheap to clone into each request.
