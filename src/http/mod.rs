@@ -2,8 +2,10 @@
 
 mod error;
 mod extract;
+mod metrics;
 mod notes;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -23,14 +25,29 @@ pub const MAX_BODY: usize = 10_000_000;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Service,
+    counters: Arc<metrics::Counters>,
 }
 
+/// The OpenAPI 3 description of the API, compiled in.
+const OPENAPI: &str = include_str!("openapi.json");
+
 pub fn router(service: Service) -> Router {
+    let counters = Arc::new(metrics::Counters::default());
     Router::new()
         .route("/api/notes", get(notes::list).post(notes::register))
         .route("/api/notes/{id}", get(notes::get).put(notes::edit))
         .route("/api/notes/{id}/pdf", get(notes::pdf))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics::metrics))
+        .route(
+            "/api/openapi.json",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    OPENAPI,
+                )
+            }),
+        )
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -42,17 +59,25 @@ pub fn router(service: Service) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn(log_request))
-        .with_state(AppState { service })
+        .layer(middleware::from_fn_with_state(
+            counters.clone(),
+            log_request,
+        ))
+        .with_state(AppState { service, counters })
 }
 
-/// One log line per request: method, path, status and time taken.
-async fn log_request(request: Request, next: Next) -> Response {
+/// One log line per request (method, path, status, time taken), and the request counted.
+async fn log_request(
+    axum::extract::State(counters): axum::extract::State<Arc<metrics::Counters>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = Instant::now();
     let response = next.run(request).await.into_response();
     let status = response.status().as_u16();
+    counters.record(status);
     let ms = started.elapsed().as_secs_f64() * 1e3;
     if response.status().is_server_error() {
         tracing::warn!(%method, %path, status, ms, "request");

@@ -274,3 +274,16 @@ fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
         updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
     })
 }
+
+impl Store {
+    /// How many notes are in each state, for monitoring.
+    pub async fn count_by_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM notes GROUP BY state ORDER BY state")
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
+            .collect()
+    }
+}

@@ -100,3 +100,40 @@ async fn a_template_note_that_lacks_a_field_says_which() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_and_the_openapi_description_are_served() {
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    app.register(&spec(&["JAI"])).await;
+    assert_eq!(app.get_note("999").await.status(), 404);
+
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains("notesd_notes{state=\"draft\"} 1"), "{text}");
+    assert!(text.contains("notesd_notes{state=\"issued\"} 0"), "{text}");
+    assert!(
+        text.contains("notesd_http_requests_total{status=\"2xx\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("notesd_http_requests_total{status=\"4xx\"} 1"),
+        "{text}"
+    );
+
+    let openapi: serde_json::Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/api/notes", "/api/notes/{id}", "/api/notes/{id}/pdf"] {
+        assert!(openapi["paths"][path].is_object(), "{path}");
+    }
+    app.stop().await;
+}
