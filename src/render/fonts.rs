@@ -1,102 +1,98 @@
 //! Liberation Serif (metric-compatible with Times New Roman, the Council's face; SIL OFL,
-//! licence in `fonts/`), compiled into the binary and parsed once per process. Advance
-//! widths of the Latin, Greek, Cyrillic and punctuation blocks are tabulated at load, so
-//! layout measures text without touching the font tables.
+//! licence in `fonts/`), compiled into the binary and parsed once per process: the
+//! character map and advance widths are read into memory at load, so layout measures text
+//! and the PDF writer encodes it without touching the font tables.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
-
-use printpdf::ParsedFont;
 
 use super::layout::Measure;
 use super::markup::Face;
-
-/// Code points tabulated at load: Latin, Greek, Cyrillic (U+0000–U+052F) and general
-/// punctuation, currency and letterlike symbols (U+2000–U+214F).
-const TABLES: [(u32, u32); 2] = [(0x0000, 0x0530), (0x2000, 0x2150)];
-/// Marks a code point without a glyph in a table.
-const NO_GLYPH: u16 = u16::MAX;
+use super::subset::FontProgram;
 
 pub struct FontFace {
-    /// The font file as shipped, for subsetting into each PDF.
-    pub bytes: &'static [u8],
+    /// The font file as parsed, for subsetting into each PDF.
+    pub program: FontProgram<'static>,
     /// The PostScript name PDF font dictionaries carry: `LiberationSerif-Bold`.
     pub postscript_name: &'static str,
-    pub parsed: ParsedFont,
-    tables: [Vec<u16>; 2],
+    /// Each character the face can draw: its glyph id and advance in font units.
+    glyphs: HashMap<char, (u16, u16)>,
     units_per_em: f32,
 }
 
 impl FontFace {
     fn load(bytes: &'static [u8], postscript_name: &'static str) -> Self {
-        let mut warnings = Vec::new();
-        // The faces are compiled in; one that does not parse is a build defect.
-        let parsed = ParsedFont::from_bytes(bytes, 0, &mut warnings)
-            .unwrap_or_else(|| panic!("the embedded font {postscript_name} does not parse"));
-        let units_per_em = f32::from(parsed.pdf_font_metrics.units_per_em.max(1));
-        let tables = TABLES.map(|(start, end)| {
-            (start..end)
-                .map(|cp| {
-                    parsed
-                        .lookup_glyph_index(cp)
-                        .filter(|gid| *gid != 0)
-                        .map_or(NO_GLYPH, |gid| parsed.get_horizontal_advance(gid))
-                })
-                .collect()
-        });
+        // The faces are compiled in and checked by the tests: one that does not parse is a
+        // build defect, not an input error.
+        let program = FontProgram::parse(bytes)
+            .unwrap_or_else(|e| panic!("the embedded font {postscript_name} does not parse: {e}"));
+        let glyphs = program
+            .char_map()
+            .unwrap_or_else(|e| panic!("the embedded font {postscript_name} has no cmap: {e}"))
+            .into_iter()
+            .filter_map(|(cp, gid)| {
+                let advance = program.metrics(gid).ok()?.0;
+                Some((char::from_u32(cp)?, (gid, advance)))
+            })
+            .collect();
+        let units_per_em = f32::from(program.units_per_em);
         Self {
-            bytes,
+            program,
             postscript_name,
-            parsed,
-            tables,
+            glyphs,
             units_per_em,
         }
     }
 
     /// The advance of `c` in ems, or `None` when the font has no glyph for it.
     pub fn advance(&self, c: char) -> Option<f32> {
-        let cp = c as u32;
-        let units = TABLES
-            .iter()
-            .zip(&self.tables)
-            .find(|((start, end), _)| (*start..*end).contains(&cp))
-            .map(|((start, _), table)| table[(cp - start) as usize])
-            .or_else(|| {
-                self.parsed
-                    .lookup_glyph_index(cp)
-                    .filter(|gid| *gid != 0)
-                    .map(|gid| self.parsed.get_horizontal_advance(gid))
-            })?;
-        (units != NO_GLYPH).then(|| f32::from(units) / self.units_per_em)
+        self.glyphs
+            .get(&c)
+            .map(|(_, advance)| f32::from(*advance) / self.units_per_em)
+    }
+
+    /// The glyph that draws `c`, if the face has one.
+    pub fn glyph_id(&self, c: char) -> Option<u16> {
+        self.glyphs.get(&c).map(|(gid, _)| *gid)
     }
 }
 
+/// The four faces, each parsed the first time a document uses it.
 pub struct Fonts {
-    faces: [FontFace; 4],
+    faces: [LazyLock<FontFace>; 4],
 }
 
-static FONTS: LazyLock<Fonts> = LazyLock::new(|| Fonts {
+static FONTS: Fonts = Fonts {
     faces: [
-        FontFace::load(
-            include_bytes!("../../fonts/LiberationSerif-Regular.ttf"),
-            "LiberationSerif",
-        ),
-        FontFace::load(
-            include_bytes!("../../fonts/LiberationSerif-Bold.ttf"),
-            "LiberationSerif-Bold",
-        ),
-        FontFace::load(
-            include_bytes!("../../fonts/LiberationSerif-Italic.ttf"),
-            "LiberationSerif-Italic",
-        ),
-        FontFace::load(
-            include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf"),
-            "LiberationSerif-BoldItalic",
-        ),
+        LazyLock::new(|| {
+            FontFace::load(
+                include_bytes!("../../fonts/LiberationSerif-Regular.ttf"),
+                "LiberationSerif",
+            )
+        }),
+        LazyLock::new(|| {
+            FontFace::load(
+                include_bytes!("../../fonts/LiberationSerif-Bold.ttf"),
+                "LiberationSerif-Bold",
+            )
+        }),
+        LazyLock::new(|| {
+            FontFace::load(
+                include_bytes!("../../fonts/LiberationSerif-Italic.ttf"),
+                "LiberationSerif-Italic",
+            )
+        }),
+        LazyLock::new(|| {
+            FontFace::load(
+                include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf"),
+                "LiberationSerif-BoldItalic",
+            )
+        }),
     ],
-});
+};
 
 impl Fonts {
-    /// The process-wide fonts, parsed on first use.
+    /// The process-wide fonts.
     pub fn get() -> &'static Fonts {
         &FONTS
     }

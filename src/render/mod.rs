@@ -1,5 +1,5 @@
 //! A note to PDF: its template filled into body markup, the markup parsed into blocks, the
-//! page laid out (header on page 1, footer on every page) and written with printpdf.
+//! page laid out (header on page 1, footer on every page) and written as PDF.
 //! The header and footer come from the note's fields and the language's labels, never from
 //! templates, so every note carries them the same way.
 

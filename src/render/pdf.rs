@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::fonts::{FontFace, Fonts};
 use super::layout::{HANG_WIDTH, Line, PAGE_HEIGHT, PAGE_WIDTH, Page};
 use super::markup::{Face, Span};
-use super::subset::{FontProgram, subset};
+use super::subset::subset;
 
 /// What the document's information dictionary says about it.
 pub struct Metadata<'a> {
@@ -128,18 +128,18 @@ fn write_font(
     chars: &BTreeSet<char>,
     id: u32,
 ) -> Result<UsedFace, PdfError> {
-    let program = FontProgram::parse(font.bytes).map_err(|e| PdfError(e.to_string()))?;
+    let program = &font.program;
     // Characters that share a glyph (a space and a no-break space) share its code.
     let mut glyphs: Vec<u16> = Vec::with_capacity(chars.len());
     let mut glyph_of_char = Vec::with_capacity(chars.len());
     for &c in chars {
-        let gid = font.parsed.lookup_glyph_index(c as u32).unwrap_or(0);
+        let gid = font.glyph_id(c).unwrap_or(0);
         if gid != 0 && !glyphs.contains(&gid) {
             glyphs.push(gid);
         }
         glyph_of_char.push((c, gid));
     }
-    let subset = subset(&program, &glyphs).map_err(|e| PdfError(e.to_string()))?;
+    let subset = subset(program, &glyphs).map_err(|e| PdfError(e.to_string()))?;
     let new_of_old: BTreeMap<u16, u16> = subset
         .old_ids
         .iter()

@@ -63,6 +63,65 @@ pub struct FontProgram<'a> {
 }
 
 impl<'a> FontProgram<'a> {
+    /// Every character the font maps to a glyph, from its Unicode `cmap` subtable (format
+    /// 12 for the full repertoire, else format 4 for the Basic Multilingual Plane).
+    pub fn char_map(&self) -> Result<HashMap<u32, u16>, SubsetError> {
+        let r = Reader(self.font);
+        let cmap = (0..r.u16(4)? as usize)
+            .map(|i| 12 + 16 * i)
+            .find(|&rec| r.slice(rec, 4).is_ok_and(|t| t == b"cmap"))
+            .ok_or(SubsetError("no cmap table"))?;
+        let cmap = r.slice(r.u32(cmap + 8)? as usize, r.u32(cmap + 12)? as usize)?;
+        let c = Reader(cmap);
+        let mut best: Option<(u16, usize)> = None;
+        for i in 0..c.u16(2)? as usize {
+            let (platform, encoding, offset) = (
+                c.u16(4 + 8 * i)?,
+                c.u16(6 + 8 * i)?,
+                c.u32(8 + 8 * i)? as usize,
+            );
+            let format = c.u16(offset)?;
+            let unicode = platform == 0 || (platform == 3 && (encoding == 1 || encoding == 10));
+            if unicode && (format == 12 || (format == 4 && best.is_none_or(|(f, _)| f != 12))) {
+                best = Some((format, offset));
+            }
+        }
+        let (format, at) = best.ok_or(SubsetError("no Unicode cmap subtable"))?;
+        let mut map = HashMap::new();
+        if format == 12 {
+            for g in 0..c.u32(at + 12)? as usize {
+                let group = at + 16 + 12 * g;
+                let (start, end, glyph) = (c.u32(group)?, c.u32(group + 4)?, c.u32(group + 8)?);
+                for cp in start..=end.min(start.saturating_add(0xFFFF)) {
+                    map.insert(cp, (glyph + (cp - start)) as u16);
+                }
+            }
+        } else {
+            let segments = c.u16(at + 6)? as usize / 2;
+            let (ends, starts) = (at + 14, at + 16 + 2 * segments);
+            let (deltas, ranges) = (starts + 2 * segments, starts + 4 * segments);
+            for s in 0..segments {
+                let (start, end) = (c.u16(starts + 2 * s)?, c.u16(ends + 2 * s)?);
+                let (delta, range) = (c.u16(deltas + 2 * s)?, c.u16(ranges + 2 * s)? as usize);
+                for cp in start..=end {
+                    let glyph = if range == 0 {
+                        cp.wrapping_add(delta)
+                    } else {
+                        let at = ranges + 2 * s + range + 2 * (cp - start) as usize;
+                        match c.u16(at)? {
+                            0 => 0,
+                            g => g.wrapping_add(delta),
+                        }
+                    };
+                    if glyph != 0 && cp != 0xFFFF {
+                        map.insert(u32::from(cp), glyph);
+                    }
+                }
+            }
+        }
+        Ok(map)
+    }
+
     pub fn parse(font: &'a [u8]) -> Result<Self, SubsetError> {
         let r = Reader(font);
         let find = |tag: &[u8; 4]| -> Result<Option<&'a [u8]>, SubsetError> {
@@ -318,21 +377,30 @@ fn checksum(data: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use printpdf::ParsedFont;
 
     const REGULAR: &[u8] = include_bytes!("../../fonts/LiberationSerif-Regular.ttf");
 
-    fn gid(font: &ParsedFont, c: char) -> u16 {
-        font.lookup_glyph_index(c as u32).unwrap()
+    #[test]
+    fn the_character_map_covers_latin_greek_and_cyrillic() {
+        let program = FontProgram::parse(REGULAR).unwrap();
+        let map = program.char_map().unwrap();
+        assert!(map.len() > 2000, "{}", map.len());
+        for c in "Aaé€ΩЖ«’\u{202F}".chars() {
+            let gid = map[&(c as u32)];
+            assert!(gid > 0 && gid < program.num_glyphs, "{c:?}");
+        }
+        // Times metrics: 'A' is 0.722 em, 'a' 0.444 em.
+        let em = |c: char| f32::from(program.metrics(map[&(c as u32)]).unwrap().0) / 2048.0;
+        assert!((em('A') - 0.722).abs() < 0.001 && (em('a') - 0.444).abs() < 0.001);
+        assert!(!map.contains_key(&('中' as u32)));
     }
 
     #[test]
     fn a_subset_renumbers_keeps_outlines_and_advances_and_drops_hinting() {
-        let mut warnings = Vec::new();
-        let full = ParsedFont::from_bytes(REGULAR, 0, &mut warnings).unwrap();
         let program = FontProgram::parse(REGULAR).unwrap();
         assert_eq!(program.units_per_em, 2048);
-        let wanted: Vec<u16> = "Aé€ΩЖ«".chars().map(|c| gid(&full, c)).collect();
+        let map = program.char_map().unwrap();
+        let wanted: Vec<u16> = "Aé€ΩЖ«".chars().map(|c| map[&(c as u32)]).collect();
         let subset = subset(&program, &wanted).unwrap();
         assert!(
             subset.program.len() < 8_000,
