@@ -78,7 +78,7 @@ async fn log_request(
     let response = next.run(request).await.into_response();
     let status = response.status().as_u16();
     counters.record(status);
-    let ms = started.elapsed().as_secs_f64() * 1e3;
+    let ms = (started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
     if response.status().is_server_error() {
         tracing::warn!(%method, %path, status, ms, "request");
     } else {
