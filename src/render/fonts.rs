@@ -10,6 +10,11 @@ use super::layout::Measure;
 use super::markup::Face;
 use super::subset::FontProgram;
 
+/// Code points kept in arrays for direct lookup: Latin, Greek, Cyrillic (U+0000–U+052F)
+/// and general punctuation, currency and letterlike symbols (U+2000–U+214F). Anything
+/// else is looked up in the face's map.
+const TABLES: [(u32, u32); 2] = [(0x0000, 0x0530), (0x2000, 0x2150)];
+
 pub struct FontFace {
     /// The font file as parsed, for subsetting into each PDF.
     pub program: FontProgram<'static>,
@@ -17,6 +22,9 @@ pub struct FontFace {
     pub postscript_name: &'static str,
     /// Each character the face can draw: its glyph id and advance in font units.
     glyphs: HashMap<char, (u16, u16)>,
+    /// The same for the `TABLES` ranges, indexed directly; glyph id 0 marks a character
+    /// the face cannot draw.
+    tables: [Vec<(u16, u16)>; 2],
     units_per_em: f32,
 }
 
@@ -26,7 +34,7 @@ impl FontFace {
         // build defect, not an input error.
         let program = FontProgram::parse(bytes)
             .unwrap_or_else(|e| panic!("the embedded font {postscript_name} does not parse: {e}"));
-        let glyphs = program
+        let glyphs: HashMap<char, (u16, u16)> = program
             .char_map()
             .unwrap_or_else(|e| panic!("the embedded font {postscript_name} has no cmap: {e}"))
             .into_iter()
@@ -35,25 +43,45 @@ impl FontFace {
                 Some((char::from_u32(cp)?, (gid, advance)))
             })
             .collect();
+        let tables = TABLES.map(|(start, end)| {
+            (start..end)
+                .map(|cp| {
+                    char::from_u32(cp)
+                        .and_then(|c| glyphs.get(&c).copied())
+                        .unwrap_or((0, 0))
+                })
+                .collect()
+        });
         let units_per_em = f32::from(program.units_per_em);
         Self {
             program,
             postscript_name,
             glyphs,
+            tables,
             units_per_em,
         }
     }
 
-    /// The advance of `c` in ems, or `None` when the font has no glyph for it.
+    fn glyph(&self, c: char) -> Option<(u16, u16)> {
+        let cp = c as u32;
+        for ((start, end), table) in TABLES.iter().zip(&self.tables) {
+            if (*start..*end).contains(&cp) {
+                let glyph = table[(cp - start) as usize];
+                return (glyph.0 != 0).then_some(glyph);
+            }
+        }
+        self.glyphs.get(&c).copied()
+    }
+
+    /// The advance of `c` in ems, or `None` when the face has no glyph for it.
     pub fn advance(&self, c: char) -> Option<f32> {
-        self.glyphs
-            .get(&c)
-            .map(|(_, advance)| f32::from(*advance) / self.units_per_em)
+        self.glyph(c)
+            .map(|(_, advance)| f32::from(advance) / self.units_per_em)
     }
 
     /// The glyph that draws `c`, if the face has one.
     pub fn glyph_id(&self, c: char) -> Option<u16> {
-        self.glyphs.get(&c).map(|(gid, _)| *gid)
+        self.glyph(c).map(|(gid, _)| gid)
     }
 }
 
