@@ -60,6 +60,9 @@ pub struct NoteSpec {
     pub from: String,
     pub to: String,
     pub previous: Vec<DocNumber>,
+    /// The Commission document the note concerns, printed as "No. Cion doc.":
+    /// `COM(2021) 123 final`.
+    pub commission_doc: Option<String>,
     pub subject: String,
     pub codes: Vec<CodeName>,
     pub marking: Option<Marking>,
@@ -108,6 +111,8 @@ struct RawSpec {
     to: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     previous: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commission_doc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     subject: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -182,6 +187,7 @@ impl NoteSpec {
             from: Some(self.from.clone()),
             to: Some(self.to.clone()),
             previous: Some(self.previous.iter().map(ToString::to_string).collect()),
+            commission_doc: self.commission_doc.clone(),
             subject: Some(self.subject.clone()),
             codes: Some(self.codes.iter().map(ToString::to_string).collect()),
             marking: self.marking.map(|m| m.as_str().to_owned()),
@@ -326,6 +332,10 @@ impl RawSpec {
             from: text("from", required("from", self.from)?, MAX_LINE, false)?,
             to: text("to", required("to", self.to)?, MAX_LINE, false)?,
             previous,
+            commission_doc: self
+                .commission_doc
+                .map(|d| text("commission_doc", d, MAX_LINE, false))
+                .transpose()?,
             subject: text(
                 "subject",
                 required("subject", self.subject)?,
@@ -636,6 +646,7 @@ mod tests {
         value["marking"] = json!("limite");
         value["previous"] = json!(["6314/1/22"]);
         value["interinstitutional_file"] = json!("2021/0123(COD)");
+        value["commission_doc"] = json!("COM(2021) 123 final");
         let spec = parse(value).unwrap();
         let again = parse(spec.to_json()).unwrap();
         assert_eq!(again, spec);

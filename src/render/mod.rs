@@ -119,6 +119,9 @@ fn header(note: &NoteDocument<'_>, labels: &Labels) -> Result<Header, MissingLab
             .iter()
             .map(|p| (routing.previous.text.clone(), p.to_string())),
     );
+    if let Some(doc) = &spec.commission_doc {
+        rows.push((routing.commission_doc.text.clone(), doc.clone()));
+    }
     rows.push((routing.subject.text.clone(), spec.subject.clone()));
     Ok(Header {
         institution: [

@@ -47,6 +47,14 @@ impl Service {
     pub async fn edit(&self, who: &Principal, id: &str, body: Value) -> Result<Note, ServiceError> {
         let note = self.note(id).await?;
         transition(note.state, Event::Edit)?;
+        // Codes left out of an edit stay as registered.
+        let mut body = body;
+        if let Some(fields) = body.as_object_mut()
+            && !fields.contains_key("codes")
+        {
+            let names: Vec<Value> = note.codes.iter().map(|c| c.name.as_str().into()).collect();
+            fields.insert("codes".to_owned(), names.into());
+        }
         let spec = NoteSpec::from_json(body, &self.vocabulary, brussels_date(note.created_at))?;
         let registered: Vec<&str> = note.codes.iter().map(|c| c.name.as_str()).collect();
         let sent: Vec<&str> = spec.codes.iter().map(|c| c.as_str()).collect();

@@ -125,6 +125,18 @@ async fn an_edit_is_a_new_version_with_the_same_number_and_counters() {
     let again = app.put_note(&id, &spec(&["JAI", "COSI"])).await;
     assert_eq!(again.json::<Value>().await.unwrap()["version"], 3);
 
+    // Codes left out of an edit stay as registered.
+    let mut without_codes = spec(&[]);
+    without_codes.as_object_mut().unwrap().remove("codes");
+    let kept: Value = app
+        .put_note(&id, &without_codes)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["version"], 4);
+    assert_eq!(kept["spec"]["codes"], json!(["JAI", "COSI"]));
+
     // Every version is kept.
     let store = notesd::store::Store::connect(&db.url()).await.unwrap();
     let versions = store.versions(note["id"].as_i64().unwrap()).await.unwrap();
@@ -132,10 +144,13 @@ async fn an_edit_is_a_new_version_with_the_same_number_and_counters() {
         .iter()
         .map(|(_, s)| s["subject"].as_str().unwrap())
         .collect();
-    assert_eq!(subjects, ["Test note", "A better subject", "Test note"]);
+    assert_eq!(
+        subjects,
+        ["Test note", "A better subject", "Test note", "Test note"]
+    );
     assert_eq!(
         versions.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
-        [1, 2, 3]
+        [1, 2, 3, 4]
     );
     store.close().await;
 
