@@ -143,32 +143,8 @@ async fn serve_creates_its_database_answers_and_stops_on_sigterm() {
     let token = text(&created.stdout).trim().to_owned();
     assert!(token.starts_with("ntd_"), "{token}");
 
-    let port = free_port();
-    let child = Command::new(BIN)
-        .current_dir(dir.path())
-        .arg("serve")
-        .env("NOTESD__HTTP__BIND", format!("127.0.0.1:{port}"))
-        .env("NOTESD__LOG__FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve starts");
-
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "serve did not answer /healthz");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (child, base) = start_serve(dir.path(), &client, &[("NOTESD__LOG__FORMAT", "json")]).await;
     let spec: serde_json::Value =
         serde_json::from_str(include_str!("data/6762-22-fr.json")).unwrap();
     let mut spec = spec;
@@ -213,4 +189,106 @@ async fn serve_creates_its_database_answers_and_stops_on_sigterm() {
         "{log}"
     );
     assert!(!log.contains(&token), "the token never reaches the log");
+}
+
+/// Starts `notesd serve` in `dir` on a free port with `env`, keeping its log (stderr) for
+/// the caller, and waits until it answers.
+async fn start_serve(
+    dir: &Path,
+    client: &reqwest::Client,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .current_dir(dir)
+        .arg("serve")
+        .env("NOTESD__HTTP__BIND", format!("127.0.0.1:{port}"))
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(Instant::now() < deadline, "serve did not answer /healthz");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, base)
+}
+
+#[tokio::test]
+async fn a_killed_daemon_loses_no_registered_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = notesd(
+        dir.path(),
+        &["token", "create", "--name", "Anna", "--role", "drafter"],
+        &[],
+    );
+    let token = text(&created.stdout).trim().to_owned();
+    let client = reqwest::Client::new();
+    let spec = serde_json::json!({
+        "language": "en", "from": "Presidency", "to": "Delegations", "subject": "Crash test",
+        "codes": ["JAI"], "unit": "JAI.1", "initials": "AB/cd", "body": "Text."
+    });
+
+    let (mut child, base) = start_serve(dir.path(), &client, &[]).await;
+    let mut numbers = Vec::new();
+    for _ in 0..20 {
+        let response = client
+            .post(format!("{base}/api/notes"))
+            .bearer_auth(&token)
+            .json(&spec)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        numbers.push(response.json::<serde_json::Value>().await.unwrap()["number"].clone());
+    }
+    // SIGKILL: no shutdown, no checkpoint; every answered registration must survive.
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, base) = start_serve(dir.path(), &client, &[]).await;
+    let listed: serde_json::Value = client
+        .get(format!("{base}/api/notes?limit=1000"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut stored: Vec<serde_json::Value> = listed["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["number"].clone())
+        .collect();
+    stored.reverse();
+    assert_eq!(stored, numbers);
+    let next: serde_json::Value = client
+        .post(format!("{base}/api/notes"))
+        .bearer_auth(&token)
+        .json(&spec)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = numbers.last().unwrap().as_str().unwrap();
+    let serial: u32 = last.split('/').next().unwrap().parse().unwrap();
+    assert_eq!(
+        next["number"].as_str().unwrap().split('/').next().unwrap(),
+        (serial + 1).to_string(),
+        "numbering continues"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
