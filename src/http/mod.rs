@@ -37,6 +37,11 @@ pub fn router(service: Service) -> Router {
         .route("/api/notes", get(notes::list).post(notes::register))
         .route("/api/notes/{id}", get(notes::get).put(notes::edit))
         .route("/api/notes/{id}/pdf", get(notes::pdf))
+        .route(
+            "/api/notes/{id}/withdraw",
+            axum::routing::post(notes::withdraw),
+        )
+        .route("/api/notes/{id}/audit", get(notes::audit))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::metrics))
         .route(

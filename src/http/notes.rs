@@ -84,6 +84,37 @@ pub async fn pdf(
     ))
 }
 
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(view(&state.service.withdraw(&who, &id).await?)))
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    Caller(_): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let entries = state.service.audit(&id).await?;
+    let entries: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            json!({
+                "at": e.at.to_string(),
+                "actor": e.actor,
+                "action": e.action,
+                "version": e.version,
+                "detail": e.detail,
+                "client": e.client,
+                "user_agent": e.user_agent,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "audit": entries })))
+}
+
 pub async fn edit(
     State(state): State<AppState>,
     Caller(who): Caller,

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::{Service, ServiceError};
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteId, NoteSpec, SpecError};
-use crate::store::{NewNote, NoteFilter, Principal};
+use crate::store::{AuditEntry, NewNote, NoteFilter, Principal};
 use crate::workflow::{Event, NoteState, transition};
 
 /// `GET /api/notes` parameters, as given.
@@ -76,6 +76,27 @@ impl Service {
             .ok_or(ServiceError::Stale(note.id))?;
         tracing::info!(number = %saved.number, version = saved.version, "edited");
         Ok(saved)
+    }
+
+    /// Takes a note back before it is issued; its number stays taken.
+    #[tracing::instrument(skip_all, fields(note = id, by = %who.name))]
+    pub async fn withdraw(&self, who: &Principal, id: &str) -> Result<Note, ServiceError> {
+        let note = self.note(id).await?;
+        let state = transition(note.state, Event::Withdraw)?;
+        let entry = AuditEntry::new(self.clock.now(), &who.name, "withdrawn", Some(note.version));
+        let withdrawn = self
+            .store
+            .set_state(&note, state, &entry)
+            .await?
+            .ok_or(ServiceError::Stale(note.id))?;
+        tracing::info!(number = %withdrawn.number, "withdrawn");
+        Ok(withdrawn)
+    }
+
+    /// A note's audit trail, oldest first.
+    pub async fn audit(&self, id: &str) -> Result<Vec<AuditEntry>, ServiceError> {
+        let note = self.note(id).await?;
+        Ok(self.store.audit(note.id).await?)
     }
 
     /// One note by its id as written in a URL.

@@ -8,6 +8,7 @@
 //! takes the row lock of the year's document counter first, which serialises allocation
 //! across daemons without deadlocks.
 
+mod audit;
 mod notes;
 mod tokens;
 
@@ -19,6 +20,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+pub use audit::AuditEntry;
 pub use notes::{NewNote, NoteFilter};
 pub use tokens::{NewToken, Principal, Role};
 

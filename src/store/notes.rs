@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use super::audit::{self, AuditEntry};
 use super::{Store, StoreError, parse_time};
 use crate::note::{Note, NoteId};
 use crate::reference::{CodeName, DistributionCode, DocNumber};
@@ -97,6 +98,8 @@ impl Store {
             .await?;
         }
         insert_version(&mut tx, id, 1, &spec, new.created_by, &now).await?;
+        let entry = AuditEntry::new(new.now, new.created_by, "registered", Some(1));
+        audit::append(&mut tx, id, &entry).await?;
         tx.commit().await?;
         Ok(Note {
             id,
@@ -140,11 +143,49 @@ impl Store {
             return Ok(None);
         };
         insert_version(&mut tx, expected.id, version, &spec_text, actor, &now_text).await?;
+        audit::append(
+            &mut tx,
+            expected.id,
+            &AuditEntry::new(now, actor, "edited", Some(version)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(Note {
             version,
             spec: spec.clone(),
             updated_at: now,
+            ..expected.clone()
+        }))
+    }
+
+    /// Moves a note still at `expected` (the state and version the caller checked the
+    /// transition against) to `state`, with its audit entry, in one transaction. `None`
+    /// when the note changed meanwhile.
+    pub async fn set_state(
+        &self,
+        expected: &Note,
+        state: NoteState,
+        entry: &AuditEntry,
+    ) -> Result<Option<Note>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE notes SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4 AND version = $5",
+        )
+        .bind(state.as_str())
+        .bind(entry.at.to_string())
+        .bind(expected.id)
+        .bind(expected.state.as_str())
+        .bind(expected.version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        audit::append(&mut tx, expected.id, entry).await?;
+        tx.commit().await?;
+        Ok(Some(Note {
+            state,
+            updated_at: entry.at,
             ..expected.clone()
         }))
     }

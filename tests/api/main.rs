@@ -6,3 +6,4 @@ mod errors;
 mod helpers;
 mod registration;
 mod restart;
+mod workflow;
