@@ -23,8 +23,12 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 pub enum ConfigError {
     #[error("cannot read the configuration: {0}")]
     Load(String),
-    #[error("the configuration has {} problem(s):\n{}", .0.len(), .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
-    Invalid(Vec<String>),
+    #[error("the configuration ({sources}) has {} problem(s):\n{}", problems.len(), problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// Where the values came from: the defaults, the file, the environment.
+        sources: String,
+        problems: Vec<String>,
+    },
 }
 
 /// A value that must never appear in logs or `Debug` output (URLs with passwords).
@@ -182,7 +186,15 @@ impl Settings {
         if problems.is_empty() {
             Ok(settings)
         } else {
-            Err(ConfigError::Invalid(problems))
+            let mut sources = vec!["built-in defaults".to_owned()];
+            sources.extend(file.map(|f| f.display().to_string()));
+            if std::env::vars().any(|(k, _)| k.starts_with("NOTESD__")) {
+                sources.push("NOTESD__* environment".to_owned());
+            }
+            Err(ConfigError::Invalid {
+                sources: sources.join(" + "),
+                problems,
+            })
         }
     }
 
