@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use crate::address::EmailAddress;
 use crate::note::Vocabulary;
 use crate::reference::CodeName;
+use crate::workflow::{Rule, Step};
 
 /// The built-in defaults, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -270,47 +271,6 @@ impl Settings {
                 format!("{} is not between 1 and 256", self.mail.concurrency),
             );
         }
-        if self.approval.steps.is_empty() {
-            bad(
-                "approval.steps",
-                "the approval chain needs at least one step".to_owned(),
-            );
-        }
-        for (i, step) in self.approval.steps.iter().enumerate() {
-            let key = format!("approval.steps[{i}]");
-            if step.name.trim().is_empty() {
-                bad(&format!("{key}.name"), "must not be empty".to_owned());
-            }
-            if step.approvers.is_empty() {
-                bad(
-                    &format!("{key}.approvers"),
-                    "a step needs at least one approver".to_owned(),
-                );
-            }
-            for (j, a) in step.approvers.iter().enumerate() {
-                if let Err(e) = a.parse::<EmailAddress>() {
-                    bad(&format!("{key}.approvers[{j}]"), e.to_string());
-                }
-            }
-            match &step.rule {
-                RuleSettings::Word(w) if w == "any" || w == "all" => {}
-                RuleSettings::Word(w) => bad(
-                    &format!("{key}.rule"),
-                    format!("`{w}` is not \"any\", \"all\" or {{ at_least = N }}"),
-                ),
-                RuleSettings::AtLeast { at_least } => {
-                    if *at_least < 1 || *at_least as usize > step.approvers.len() {
-                        bad(
-                            &format!("{key}.rule.at_least"),
-                            format!(
-                                "{at_least} is not between 1 and the step's {} approver(s)",
-                                step.approvers.len()
-                            ),
-                        );
-                    }
-                }
-            }
-        }
         if self.log.format != "human" && self.log.format != "json" {
             bad(
                 "log.format",
@@ -349,7 +309,76 @@ impl Settings {
                 bad(&format!("codes.{code}"), e.to_string());
             }
         }
+        if let Err(chain) = self.approval_chain() {
+            p.extend(chain);
+        }
         p
+    }
+
+    /// The approval chain, typed; every problem as `key: what is wrong`.
+    pub fn approval_chain(&self) -> Result<Vec<Step>, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut bad = |key: String, msg: String| problems.push(format!("{key}: {msg}"));
+        if self.approval.steps.is_empty() {
+            bad(
+                "approval.steps".into(),
+                "the approval chain needs at least one step".into(),
+            );
+        }
+        let mut steps = Vec::with_capacity(self.approval.steps.len());
+        for (i, step) in self.approval.steps.iter().enumerate() {
+            let key = format!("approval.steps[{i}]");
+            if step.name.trim().is_empty() {
+                bad(format!("{key}.name"), "must not be empty".into());
+            }
+            if step.approvers.is_empty() {
+                bad(
+                    format!("{key}.approvers"),
+                    "a step needs at least one approver".into(),
+                );
+            }
+            let mut approvers = Vec::with_capacity(step.approvers.len());
+            for (j, a) in step.approvers.iter().enumerate() {
+                match a.parse::<EmailAddress>() {
+                    Ok(address) => approvers.push(address),
+                    Err(e) => bad(format!("{key}.approvers[{j}]"), e.to_string()),
+                }
+            }
+            let rule = match &step.rule {
+                RuleSettings::Word(w) if w == "any" => Rule::Any,
+                RuleSettings::Word(w) if w == "all" => Rule::All,
+                RuleSettings::Word(w) => {
+                    bad(
+                        format!("{key}.rule"),
+                        format!("`{w}` is not \"any\", \"all\" or {{ at_least = N }}"),
+                    );
+                    continue;
+                }
+                RuleSettings::AtLeast { at_least } => {
+                    if *at_least < 1 || *at_least as usize > step.approvers.len() {
+                        bad(
+                            format!("{key}.rule.at_least"),
+                            format!(
+                                "{at_least} is not between 1 and the step's {} approver(s)",
+                                step.approvers.len()
+                            ),
+                        );
+                        continue;
+                    }
+                    Rule::AtLeast(*at_least as usize)
+                }
+            };
+            steps.push(Step {
+                name: step.name.trim().to_owned(),
+                approvers,
+                rule,
+            });
+        }
+        if problems.is_empty() {
+            Ok(steps)
+        } else {
+            Err(problems)
+        }
     }
 
     /// What a note spec may name: the configured codes and lists, and `templates`.
@@ -483,6 +512,31 @@ mod tests {
             );
         }
         assert_eq!(v.codes.len(), 21);
+    }
+
+    #[test]
+    fn the_approval_chain_is_typed() {
+        let s = load(
+            Some(
+                r#"
+                [[approval.steps]]
+                name = "Coordinators"
+                approvers = ["a@pres.example", "b@pres.example"]
+                rule = "any"
+                [[approval.steps]]
+                name = "Ambassadors"
+                approvers = ["c@pres.example", "d@pres.example", "e@pres.example"]
+                rule = { at_least = 2 }
+                "#,
+            ),
+            &[],
+        )
+        .unwrap();
+        let chain = s.approval_chain().unwrap();
+        assert_eq!(chain.len(), 2, "the file's list replaces the default step");
+        assert_eq!(chain[0].rule, Rule::Any);
+        assert_eq!(chain[1].rule, Rule::AtLeast(2));
+        assert_eq!(chain[1].approvers[2].as_str(), "e@pres.example");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The life of a note: every change of state goes through [`transition`], so the rules live
 //! in one table instead of `if state == …` checks scattered over handlers.
 
+use crate::address::EmailAddress;
 use crate::note::named_enum;
 
 named_enum! {
@@ -70,6 +71,33 @@ pub fn transition(state: NoteState, event: Event) -> Result<NoteState, WorkflowE
     }
 }
 
+/// How many of a step's approvers must approve before the note moves on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Any,
+    All,
+    AtLeast(usize),
+}
+
+impl Rule {
+    /// Whether `approvals` distinct approvals out of `approvers` satisfy the rule.
+    pub fn is_met(self, approvals: usize, approvers: usize) -> bool {
+        match self {
+            Rule::Any => approvals >= 1,
+            Rule::All => approvals >= approvers,
+            Rule::AtLeast(n) => approvals >= n,
+        }
+    }
+}
+
+/// One step of the Presidency's approval chain (`approval.steps`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub name: String,
+    pub approvers: Vec<EmailAddress>,
+    pub rule: Rule,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +139,27 @@ mod tests {
                     (got, want) => panic!("{state} {event:?}: got {got:?}, want {want:?}"),
                 }
             }
+        }
+    }
+
+    #[test]
+    fn approval_rules() {
+        // (rule, approvals, approvers, met)
+        let table = [
+            (Rule::Any, 0, 2, false),
+            (Rule::Any, 1, 2, true),
+            (Rule::All, 1, 2, false),
+            (Rule::All, 2, 2, true),
+            (Rule::AtLeast(2), 1, 3, false),
+            (Rule::AtLeast(2), 2, 3, true),
+            (Rule::AtLeast(2), 3, 3, true),
+        ];
+        for (rule, approvals, approvers, met) in table {
+            assert_eq!(
+                rule.is_met(approvals, approvers),
+                met,
+                "{rule:?} {approvals}/{approvers}"
+            );
         }
     }
 
