@@ -85,6 +85,31 @@ impl FontFace {
     }
 }
 
+/// Each face's file and PostScript name, in `Face` order.
+const FACES: [(&[u8], &str); 4] = [
+    (
+        include_bytes!("../../fonts/LiberationSerif-Regular.ttf"),
+        "LiberationSerif",
+    ),
+    (
+        include_bytes!("../../fonts/LiberationSerif-Bold.ttf"),
+        "LiberationSerif-Bold",
+    ),
+    (
+        include_bytes!("../../fonts/LiberationSerif-Italic.ttf"),
+        "LiberationSerif-Italic",
+    ),
+    (
+        include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf"),
+        "LiberationSerif-BoldItalic",
+    ),
+];
+
+fn load<const FACE: usize>() -> FontFace {
+    let (bytes, name) = FACES[FACE];
+    FontFace::load(bytes, name)
+}
+
 /// The four faces, each parsed the first time a document uses it.
 pub struct Fonts {
     faces: [LazyLock<FontFace>; 4],
@@ -92,30 +117,10 @@ pub struct Fonts {
 
 static FONTS: Fonts = Fonts {
     faces: [
-        LazyLock::new(|| {
-            FontFace::load(
-                include_bytes!("../../fonts/LiberationSerif-Regular.ttf"),
-                "LiberationSerif",
-            )
-        }),
-        LazyLock::new(|| {
-            FontFace::load(
-                include_bytes!("../../fonts/LiberationSerif-Bold.ttf"),
-                "LiberationSerif-Bold",
-            )
-        }),
-        LazyLock::new(|| {
-            FontFace::load(
-                include_bytes!("../../fonts/LiberationSerif-Italic.ttf"),
-                "LiberationSerif-Italic",
-            )
-        }),
-        LazyLock::new(|| {
-            FontFace::load(
-                include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf"),
-                "LiberationSerif-BoldItalic",
-            )
-        }),
+        LazyLock::new(load::<0>),
+        LazyLock::new(load::<1>),
+        LazyLock::new(load::<2>),
+        LazyLock::new(load::<3>),
     ],
 };
 
