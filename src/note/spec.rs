@@ -151,7 +151,16 @@ impl NoteSpec {
         today: Date,
     ) -> Result<Self, SpecError> {
         Ok(parse_raw(value)?
-            .validate(vocabulary, today, Mode::Registry)?
+            .validate(Some(vocabulary), today, Mode::Registry)?
+            .0)
+    }
+
+    /// Reads back a spec the registry stored. It was checked against the configuration
+    /// when it was saved, so the codes, lists and template it names are not judged again:
+    /// one removed from the configuration since does not make a registered note unreadable.
+    pub fn from_stored(value: Value, registered_on: Date) -> Result<Self, SpecError> {
+        Ok(parse_raw(value)?
+            .validate(None, registered_on, Mode::Registry)?
             .0)
     }
 
@@ -162,7 +171,8 @@ impl NoteSpec {
         vocabulary: &Vocabulary,
         today: Date,
     ) -> Result<StandaloneSpec, SpecError> {
-        let (spec, given) = parse_raw(value)?.validate(vocabulary, today, Mode::Standalone)?;
+        let (spec, given) =
+            parse_raw(value)?.validate(Some(vocabulary), today, Mode::Standalone)?;
         let (number, codes) = given.ok_or_else(|| SpecError::new("number", "is required"))?;
         Ok(StandaloneSpec {
             spec,
@@ -223,11 +233,12 @@ fn unknown_field_name(message: &str) -> Option<String> {
 }
 
 impl RawSpec {
-    /// Validates every field; in standalone mode also returns the given number and codes.
+    /// Validates every field, and the names it gives against `vocabulary` when there is one;
+    /// in standalone mode also returns the given number and codes.
     #[allow(clippy::type_complexity)]
     fn validate(
         self,
-        vocabulary: &Vocabulary,
+        vocabulary: Option<&Vocabulary>,
         today: Date,
         mode: Mode,
     ) -> Result<(NoteSpec, Option<(DocNumber, Vec<DistributionCode>)>), SpecError> {
@@ -280,16 +291,17 @@ impl RawSpec {
         let distribution = self
             .distribution
             .unwrap_or_else(|| vec!["delegations".to_owned()]);
-        let distribution = list_of("distribution", distribution, |field, name| {
-            if vocabulary.lists.contains(name) {
-                Ok(name.to_owned())
-            } else {
-                Err(SpecError::new(
+        let distribution = list_of(
+            "distribution",
+            distribution,
+            |field, name| match vocabulary {
+                Some(v) if !v.lists.contains(name) => Err(SpecError::new(
                     field,
-                    unknown(name, "list", &vocabulary.lists, "lists"),
-                ))
-            }
-        })?;
+                    unknown(name, "list", &v.lists, "lists"),
+                )),
+                _ => Ok(name.to_owned()),
+            },
+        )?;
         let content = match (self.body, self.template, self.fields) {
             (Some(_), Some(_), _) => {
                 return Err(SpecError::new(
@@ -305,10 +317,12 @@ impl RawSpec {
             }
             (Some(body), None, None) => Content::Body(text("body", body, MAX_BODY, true)?),
             (None, Some(name), fields) => {
-                if !vocabulary.templates.contains(&name) {
+                if let Some(v) = vocabulary
+                    && !v.templates.contains(&name)
+                {
                     return Err(SpecError::new(
                         "template",
-                        unknown(&name, "template", &vocabulary.templates, "templates"),
+                        unknown(&name, "template", &v.templates, "templates"),
                     ));
                 }
                 Content::Template {
@@ -421,10 +435,10 @@ fn list_of<T: PartialEq>(
 }
 
 /// The spec's codes, each parsed by `parse` (a bare name for the registry, a name and its
-/// counter for `notesd render`) and checked against the configured codes.
+/// counter for `notesd render`) and checked against the configured codes, if given.
 fn parse_code_list<T: PartialEq>(
     codes: Option<Vec<String>>,
-    vocabulary: &Vocabulary,
+    vocabulary: Option<&Vocabulary>,
     example: &str,
     parse: impl Fn(&str, &str) -> Result<(T, CodeName), SpecError>,
 ) -> Result<Vec<T>, SpecError> {
@@ -437,16 +451,12 @@ fn parse_code_list<T: PartialEq>(
     }
     list_of("codes", codes, |field, s| {
         let (value, name) = parse(field, s)?;
-        if vocabulary.codes.contains(&name) {
-            Ok(value)
-        } else {
-            let message = unknown(
-                name.as_str(),
-                "distribution code",
-                &vocabulary.codes,
-                "codes",
-            );
-            Err(SpecError::new(field, message))
+        match vocabulary {
+            Some(v) if !v.codes.contains(&name) => {
+                let message = unknown(name.as_str(), "distribution code", &v.codes, "codes");
+                Err(SpecError::new(field, message))
+            }
+            _ => Ok(value),
         }
     })
 }
@@ -454,7 +464,7 @@ fn parse_code_list<T: PartialEq>(
 /// Code names as the registry takes them: `JAI`, never `JAI 274`.
 fn parse_codes(
     codes: Option<Vec<String>>,
-    vocabulary: &Vocabulary,
+    vocabulary: Option<&Vocabulary>,
 ) -> Result<Vec<CodeName>, SpecError> {
     parse_code_list(codes, vocabulary, "JAI", |field, s| {
         if let Some((name, _)) = s.split_once(' ') {
@@ -471,7 +481,7 @@ fn parse_codes(
 /// Codes with their counters, as printed on a document: `JAI 274`.
 fn parse_counted_codes(
     codes: Option<Vec<String>>,
-    vocabulary: &Vocabulary,
+    vocabulary: Option<&Vocabulary>,
 ) -> Result<Vec<DistributionCode>, SpecError> {
     parse_code_list(codes, vocabulary, "JAI 274", |field, s| {
         let code: DistributionCode = parse_field(field, s)?;
@@ -792,6 +802,23 @@ mod tests {
         assert_eq!(
             (e.field.as_str(), e.message.as_str()),
             ("number", "is required")
+        );
+    }
+
+    #[test]
+    fn a_stored_spec_reads_back_whatever_the_configuration_names_now() {
+        let mut stored = minimal();
+        stored["codes"] = json!(["RETIRED"]);
+        stored["distribution"] = json!(["old-list"]);
+        stored.as_object_mut().unwrap().remove("body");
+        stored["template"] = json!("old-template");
+        let spec = NoteSpec::from_stored(stored.clone(), today()).unwrap();
+        assert_eq!(spec.codes[0].as_str(), "RETIRED");
+        assert!(NoteSpec::from_json(stored.clone(), &vocabulary(), today()).is_err());
+        stored["language"] = json!("xx");
+        assert_eq!(
+            NoteSpec::from_stored(stored, today()).unwrap_err().field,
+            "language"
         );
     }
 

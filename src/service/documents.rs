@@ -17,26 +17,11 @@ impl Service {
     /// version was saved: the same version always renders to the same bytes.
     pub async fn pdf(&self, id: &str) -> Result<Pdf, ServiceError> {
         let note = self.note(id).await?;
-        // The stored spec was valid when saved; read it against what it named then, so a
-        // code or list removed from the configuration since does not make it unreadable.
-        let mut vocabulary = (*self.vocabulary).clone();
-        vocabulary
-            .codes
-            .extend(note.codes.iter().map(|c| c.name.clone()));
-        if let Some(lists) = note.spec["distribution"].as_array() {
-            vocabulary
-                .lists
-                .extend(lists.iter().filter_map(|l| l.as_str().map(str::to_owned)));
-        }
-        let spec = NoteSpec::from_json(
-            note.spec.clone(),
-            &vocabulary,
-            brussels_date(note.created_at),
-        )
-        .map_err(|e| SpecError {
-            field: e.field,
-            message: format!("the stored spec no longer validates: {}", e.message),
-        })?;
+        let spec = NoteSpec::from_stored(note.spec.clone(), brussels_date(note.created_at))
+            .map_err(|e| SpecError {
+                field: e.field,
+                message: format!("the stored spec no longer validates: {}", e.message),
+            })?;
         let draft = !matches!(note.state, NoteState::Issued | NoteState::Distributed);
         let file_name = format!("{}.pdf", note.number.to_string().replace(['/', ' '], "-"));
         let renderer = self.renderer.clone();
