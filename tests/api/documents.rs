@@ -9,13 +9,7 @@ async fn a_draft_pdf_is_served_with_its_number_and_the_draft_mark() {
     let note = app.register(&seed_spec("fr")).await;
     let id = note["id"].to_string();
 
-    let response = app
-        .client
-        .get(app.url(&format!("/api/notes/{id}/pdf")))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.get(&format!("/api/notes/{id}/pdf")).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/pdf");
     assert_eq!(
@@ -43,33 +37,16 @@ async fn a_draft_pdf_is_served_with_its_number_and_the_draft_mark() {
     );
 
     // The same version renders to the same bytes (compared by digest, not dumped).
-    let again = app
-        .client
-        .get(app.url(&format!("/api/notes/{id}/pdf")))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
+    let again = app.get(&format!("/api/notes/{id}/pdf")).await;
     let digest = |b: &[u8]| notesd::secret::digest(&String::from_utf8_lossy(b));
     assert!(
         digest(&again.bytes().await.unwrap()) == digest(&bytes),
         "a re-render differs"
     );
 
-    let missing = app
-        .client
-        .get(app.url("/api/notes/999/pdf"))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
+    let missing = app.get("/api/notes/999/pdf").await;
     assert_eq!(missing.status(), 404);
-    let anonymous = app
-        .client
-        .get(app.url(&format!("/api/notes/{id}/pdf")))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = app.get_anonymous(&format!("/api/notes/{id}/pdf")).await;
     assert_eq!(anonymous.status(), 401);
     app.stop().await;
 }
@@ -83,13 +60,7 @@ async fn a_template_note_that_lacks_a_field_says_which() {
     body["template"] = "i-a-item-note".into();
     body["fields"] = serde_json::json!({"background": "The Working Party examined the text."});
     let note = app.register(&body).await;
-    let response = app
-        .client
-        .get(app.url(&format!("/api/notes/{}/pdf", note["id"])))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.get(&format!("/api/notes/{}/pdf", note["id"])).await;
     assert_eq!(response.status(), 422);
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["error"]["code"], "render_failed");
@@ -108,7 +79,7 @@ async fn metrics_and_the_openapi_description_are_served() {
     app.register(&spec(&["JAI"])).await;
     assert_eq!(app.get_note("999").await.status(), 404);
 
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let metrics = app.get_anonymous("/metrics").await;
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.unwrap();
     assert!(text.contains("notesd_notes{state=\"draft\"} 1"), "{text}");
@@ -123,11 +94,8 @@ async fn metrics_and_the_openapi_description_are_served() {
     );
 
     let openapi: serde_json::Value = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
+        .get_anonymous("/api/openapi.json")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

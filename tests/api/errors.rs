@@ -281,14 +281,7 @@ async fn unknown_notes_bad_queries_and_forbidden_edits() {
     )
     .await;
     assert_eq!(status, 405);
-    let (status, _) = error_of(
-        app.client
-            .get(app.url("/api/nothing"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = error_of(app.get_anonymous("/api/nothing").await).await;
     assert_eq!(status, 404);
     app.stop().await;
 }

@@ -179,13 +179,37 @@ impl TestApp {
         json
     }
 
-    pub async fn get_note(&self, id: &str) -> Response {
+    /// An authenticated GET of `path`.
+    pub async fn get(&self, path: &str) -> Response {
         self.client
-            .get(self.url(&format!("/api/notes/{id}")))
+            .get(self.url(path))
             .bearer_auth(&self.token)
             .send()
             .await
-            .expect("GET /api/notes/{id}")
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// A GET of `path` without a token.
+    pub async fn get_anonymous(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// An authenticated POST of `path` without a body.
+    pub async fn post(&self, path: &str) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    pub async fn get_note(&self, id: &str) -> Response {
+        self.get(&format!("/api/notes/{id}")).await
     }
 
     pub async fn put_note(&self, id: &str, body: &Value) -> Response {
@@ -199,12 +223,7 @@ impl TestApp {
     }
 
     pub async fn list(&self, query: &str) -> Response {
-        self.client
-            .get(self.url(&format!("/api/notes{query}")))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("GET /api/notes")
+        self.get(&format!("/api/notes{query}")).await
     }
 
     /// All notes, newest first.

@@ -14,20 +14,15 @@ async fn a_withdrawn_note_keeps_its_number_and_its_trail_says_what_happened() {
     edited["subject"] = "Edited".into();
     assert_eq!(app.put_note(&id, &edited).await.status(), 200);
 
-    let withdraw = |id: String| {
-        app.client
-            .post(app.url(&format!("/api/notes/{id}/withdraw")))
-            .bearer_auth(&app.token)
-            .send()
-    };
-    let response = withdraw(id.clone()).await.unwrap();
+    let withdraw_path = format!("/api/notes/{id}/withdraw");
+    let response = app.post(&withdraw_path).await;
     assert_eq!(response.status(), 200);
     let withdrawn: Value = response.json().await.unwrap();
     assert_eq!(withdrawn["state"], "withdrawn");
     assert_eq!(withdrawn["number"], note["number"]);
 
     // Nothing more can happen to it.
-    let again = withdraw(id.clone()).await.unwrap();
+    let again = app.post(&withdraw_path).await;
     assert_eq!(again.status(), 409);
     let error: Value = again.json().await.unwrap();
     assert_eq!(
@@ -42,12 +37,8 @@ async fn a_withdrawn_note_keeps_its_number_and_its_trail_says_what_happened() {
     assert_eq!(listed["notes"].as_array().unwrap().len(), 1);
 
     let trail: Value = app
-        .client
-        .get(app.url(&format!("/api/notes/{id}/audit")))
-        .bearer_auth(&app.token)
-        .send()
+        .get(&format!("/api/notes/{id}/audit"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -71,20 +62,9 @@ async fn a_withdrawn_note_keeps_its_number_and_its_trail_says_what_happened() {
             .all(|e| e["actor"] == "Test Drafter" && e["at"].is_string())
     );
 
-    let missing = app
-        .client
-        .get(app.url("/api/notes/999/audit"))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
+    let missing = app.get("/api/notes/999/audit").await;
     assert_eq!(missing.status(), 404);
-    let anonymous = app
-        .client
-        .get(app.url(&format!("/api/notes/{id}/audit")))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = app.get_anonymous(&format!("/api/notes/{id}/audit")).await;
     assert_eq!(anonymous.status(), 401);
     app.stop().await;
 }
@@ -96,21 +76,11 @@ async fn postgres_withdrawal_and_trail() {
     };
     let app = TestApp::spawn(&settings_for(&db)).await;
     let id = app.register(&spec(&["JAI"])).await["id"].to_string();
-    let response = app
-        .client
-        .post(app.url(&format!("/api/notes/{id}/withdraw")))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post(&format!("/api/notes/{id}/withdraw")).await;
     assert_eq!(response.status(), 200);
     let trail: Value = app
-        .client
-        .get(app.url(&format!("/api/notes/{id}/audit")))
-        .bearer_auth(&app.token)
-        .send()
+        .get(&format!("/api/notes/{id}/audit"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
