@@ -1,14 +1,20 @@
 //! `Application::build` starts exactly what `notesd serve` runs, on the configured address
-//! or on port 0 in tests: the database (migrated), the use cases, the HTTP server.
+//! or on port 0 in tests: the database (migrated), the use cases, the HTTP server and the
+//! mail worker.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::service::Service;
+use crate::mail::worker::Worker;
+use crate::mail::{MailError, Mailer};
+use crate::render::{TemplateError, TemplateSet};
+use crate::service::{Service, SetupError};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,7 +22,11 @@ pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Templates(#[from] crate::render::TemplateError),
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error(transparent)]
+    Templates(#[from] TemplateError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -28,6 +38,9 @@ pub enum StartError {
 pub struct Application {
     listener: TcpListener,
     service: Service,
+    mailer: Arc<Mailer>,
+    pages: TemplateSet,
+    concurrency: usize,
 }
 
 impl Application {
@@ -36,13 +49,21 @@ impl Application {
         let store = Store::connect(settings.database.url.expose()).await?;
         store.migrate().await?;
         let service = Service::new(store, settings, clock)?;
+        let mailer = Arc::new(Mailer::new(settings)?);
+        let pages = crate::http::approve::templates(settings.templates.dir.as_deref())?;
         let listener = TcpListener::bind(&settings.http.bind)
             .await
             .map_err(|source| StartError::Bind {
                 addr: settings.http.bind.clone(),
                 source,
             })?;
-        Ok(Self { listener, service })
+        Ok(Self {
+            listener,
+            service,
+            mailer,
+            pages,
+            concurrency: usize::try_from(settings.mail.concurrency).unwrap_or(1),
+        })
     }
 
     /// The port actually bound (useful with `http.bind = "127.0.0.1:0"`).
@@ -54,17 +75,33 @@ impl Application {
         &self.service
     }
 
-    /// Serves until `shutdown` completes, lets requests in flight finish, then closes the
-    /// database so SQLite checkpoints its log.
+    /// Serves until `shutdown` completes, lets requests in flight finish and the mail in
+    /// flight be sent and recorded, then closes the database so SQLite checkpoints its log.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.service.store().clone();
-        let router = crate::http::router(self.service);
-        let result = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let (stop, stopped) = watch::channel(false);
+        let worker = Worker::new(self.service.clone(), self.mailer, self.concurrency);
+        let worker = tokio::spawn(worker.run(stopped.clone()));
+        let router = crate::http::router(self.service, self.pages);
+        let mut http_stopped = stopped;
+        let result = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = shutdown => {}
+                _ = http_stopped.changed() => {}
+            }
+        })
+        .await;
+        let _ = stop.send(true);
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "the mail worker ended abnormally");
+        }
         store.close().await;
         result
     }

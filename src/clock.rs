@@ -26,34 +26,42 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that shows what it is set to: for tests and for replaying a day.
-pub struct FixedClock(Mutex<Timestamp>);
+/// A clock set to an instant that then runs at real speed: tests register a note at 23:30
+/// on New Year's Eve, or jump three days ahead, while retries and leases still fall due.
+pub struct ShiftedClock(Mutex<(Timestamp, std::time::Instant)>);
 
-impl FixedClock {
+impl ShiftedClock {
     pub fn new(at: Timestamp) -> Self {
-        Self(Mutex::new(at))
+        Self(Mutex::new((at, std::time::Instant::now())))
     }
 
     pub fn set(&self, at: Timestamp) {
         *self
             .0
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = at;
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = (at, std::time::Instant::now());
     }
 }
 
-impl Clock for FixedClock {
+impl Clock for ShiftedClock {
     fn now(&self) -> Timestamp {
-        *self
+        let (at, since) = *self
             .0
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let elapsed = jiff::SignedDuration::try_from(since.elapsed()).unwrap_or_default();
+        at.checked_add(elapsed).unwrap_or(at)
     }
 }
 
 /// The calendar date in Brussels at `at`.
 pub fn brussels_date(at: Timestamp) -> Date {
-    at.to_zoned(BRUSSELS.clone()).date()
+    in_brussels(at).date()
+}
+
+/// `at` on Brussels' wall clock.
+pub fn in_brussels(at: Timestamp) -> jiff::Zoned {
+    at.to_zoned(BRUSSELS.clone())
 }
 
 #[cfg(test)]
@@ -74,9 +82,14 @@ mod tests {
     }
 
     #[test]
-    fn a_fixed_clock_can_be_moved() {
-        let clock = FixedClock::new("2026-01-01T00:00:00Z".parse().unwrap());
-        clock.set("2027-01-01T00:00:00Z".parse().unwrap());
-        assert_eq!(clock.now().to_string(), "2027-01-01T00:00:00Z");
+    fn a_shifted_clock_can_be_moved_and_runs_on() {
+        let clock = ShiftedClock::new("2026-01-01T00:00:00Z".parse().unwrap());
+        let set: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+        clock.set(set);
+        let first = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let second = clock.now();
+        assert!(set <= first && first < second, "{set} {first} {second}");
+        assert!(second < set + jiff::SignedDuration::from_secs(5));
     }
 }

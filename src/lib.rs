@@ -7,6 +7,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod mail;
 pub mod note;
 pub mod reference;
 pub mod render;

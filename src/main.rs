@@ -125,7 +125,10 @@ fn load(cli: &Cli) -> Result<Settings, Failure> {
 async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
     match command {
         Command::Check => {
-            let templates = Templates::load(settings.templates.dir.as_deref())
+            let dir = settings.templates.dir.as_deref();
+            let templates = Templates::load(dir).map_err(|e| Failure::User(e.to_string()))?;
+            notesd::mail::templates(&settings)
+                .and_then(|_| notesd::http::approve::templates(dir))
                 .map_err(|e| Failure::User(e.to_string()))?;
             println!(
                 "templates: {}",
@@ -233,7 +236,9 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         .await
         .map_err(|e| match e {
             StartError::Store(s) => Failure::from(s),
-            StartError::Templates(t) => Failure::User(t.to_string()),
+            e @ (StartError::Templates(_) | StartError::Setup(_) | StartError::Mail(_)) => {
+                Failure::User(e.to_string())
+            }
             bind @ StartError::Bind { .. } => Failure::Environment(bind.to_string()),
         })?;
     tracing::info!(

@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::service::ServiceError;
+use crate::service::{LinkRefusal, ServiceError};
 
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
+    pub(super) status: StatusCode,
     code: &'static str,
-    message: String,
+    pub(super) message: String,
     field: Option<String>,
 }
 
@@ -58,6 +58,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthorized => {
                 Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
             }
+            ServiceError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            ServiceError::Link(LinkRefusal::Unknown) => {
+                Self::new(StatusCode::NOT_FOUND, "unknown_link", message)
+            }
+            ServiceError::Link(_) => Self::new(StatusCode::GONE, "link_not_usable", message),
             ServiceError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
                 Self::new(

@@ -1,5 +1,12 @@
 //! Request extractors that answer in the API's error format: a JSON body (400 when it is
-//! not JSON, 413 when too large) and the bearer token's principal (401).
+//! not JSON, 413 when too large) and the bearer token's principal (401); and where a
+//! request came from, for the audit trail.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::header::{HeaderName, USER_AGENT};
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
@@ -10,7 +17,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::service::{Service, ServiceError};
+use crate::service::{ClientInfo, Service, ServiceError};
 use crate::store::Principal;
 
 /// A request body that is syntactically JSON; its meaning is checked by the use case.
@@ -68,5 +75,34 @@ where
             )),
             Err(other) => Err(other.into()),
         }
+    }
+}
+
+/// The peer address (with `X-Forwarded-For` when a proxy sent one) and the user agent.
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: HeaderName| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(300).collect::<String>())
+        };
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let address = match (header(HeaderName::from_static("x-forwarded-for")), peer) {
+            (Some(forwarded), Some(peer)) => Some(format!("{forwarded} (via {peer})")),
+            (forwarded, peer) => forwarded.or(peer),
+        };
+        Ok(Client(ClientInfo {
+            address,
+            user_agent: header(USER_AGENT),
+        }))
     }
 }

@@ -1,5 +1,6 @@
 //! The HTTP surface: thin handlers that parse, call one use case and map its error.
 
+pub mod approve;
 mod error;
 mod extract;
 mod metrics;
@@ -13,10 +14,11 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub use error::ApiError;
 
+use crate::render::TemplateSet;
 use crate::service::Service;
 
 /// Largest request body accepted (10 MB); above it the answer is 413.
@@ -26,22 +28,30 @@ pub const MAX_BODY: usize = 10_000_000;
 pub struct AppState {
     pub service: Service,
     counters: Arc<metrics::Counters>,
+    pages: Arc<TemplateSet>,
 }
 
 /// The OpenAPI 3 description of the API, compiled in.
 const OPENAPI: &str = include_str!("openapi.json");
 
-pub fn router(service: Service) -> Router {
+/// The routes; `pages` are the approval pages' templates (see [`approve::templates`]).
+pub fn router(service: Service, pages: TemplateSet) -> Router {
     let counters = Arc::new(metrics::Counters::default());
     Router::new()
         .route("/api/notes", get(notes::list).post(notes::register))
         .route("/api/notes/{id}", get(notes::get).put(notes::edit))
         .route("/api/notes/{id}/pdf", get(notes::pdf))
+        .route("/api/notes/{id}/withdraw", post(notes::withdraw))
+        .route("/api/notes/{id}/submit", post(notes::submit))
+        .route("/api/notes/{id}/deliveries", get(notes::deliveries))
         .route(
-            "/api/notes/{id}/withdraw",
-            axum::routing::post(notes::withdraw),
+            "/api/notes/{id}/deliveries/{recipient}/retry",
+            post(notes::retry_delivery),
         )
         .route("/api/notes/{id}/audit", get(notes::audit))
+        .route("/approve/{token}", get(approve::show).post(approve::decide))
+        .route("/approve/{token}/pdf", get(approve::draft))
+        .route("/download/{token}", get(approve::download))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::metrics))
         .route(
@@ -68,7 +78,11 @@ pub fn router(service: Service) -> Router {
             counters.clone(),
             log_request,
         ))
-        .with_state(AppState { service, counters })
+        .with_state(AppState {
+            service,
+            counters,
+            pages: Arc::new(pages),
+        })
 }
 
 /// One log line per request (method, path, status, time taken), and the request counted.
@@ -78,7 +92,7 @@ async fn log_request(
     next: Next,
 ) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let path = redacted(request.uri().path());
     let started = Instant::now();
     let response = next.run(request).await.into_response();
     let status = response.status().as_u16();
@@ -90,4 +104,26 @@ async fn log_request(
         tracing::info!(%method, %path, status, ms, "request");
     }
     response
+}
+
+/// The path as logged: link secrets are credentials and never reach a log file.
+fn redacted(path: &str) -> String {
+    for prefix in ["/approve/", "/download/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+            return format!("{prefix}…{tail}");
+        }
+    }
+    path.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn link_secrets_are_left_out_of_logged_paths() {
+        assert_eq!(super::redacted("/approve/abcDEF123"), "/approve/…");
+        assert_eq!(super::redacted("/approve/abcDEF123/pdf"), "/approve/…/pdf");
+        assert_eq!(super::redacted("/download/xyz"), "/download/…");
+        assert_eq!(super::redacted("/api/notes/3"), "/api/notes/3");
+    }
 }

@@ -13,6 +13,7 @@ use super::error::ApiError;
 use super::extract::{Caller, JsonBody};
 use crate::note::Note;
 use crate::service::ListQuery;
+use crate::store::{Delivery, DeliveryStatus};
 
 /// A note as the API shows it (INTERFACE.md).
 fn view(note: &Note) -> Value {
@@ -24,7 +25,9 @@ fn view(note: &Note) -> Value {
         "state": note.state.as_str(),
         "version": note.version,
         "spec": note.spec,
-        "steps": [],
+        "steps": note.review.as_ref().map(|r| json!(r.steps)).unwrap_or_else(|| json!([])),
+        "review_round": note.review.as_ref().map(|r| r.round),
+        "previous": note.previous,
         "created_by": note.created_by,
         "created_at": note.created_at.to_string(),
         "updated_at": note.updated_at.to_string(),
@@ -90,6 +93,52 @@ pub async fn withdraw(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(view(&state.service.withdraw(&who, &id).await?)))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(view(&state.service.submit(&who, &id).await?)))
+}
+
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Caller(_): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(deliveries_view(&state.service.deliveries(&id).await?)))
+}
+
+pub async fn retry_delivery(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path((id, recipient)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let deliveries = state.service.retry_delivery(&who, &id, &recipient).await?;
+    Ok(Json(deliveries_view(&deliveries)))
+}
+
+/// `{"deliveries": [...], "summary": {...}}`: per recipient, and counted per status.
+fn deliveries_view(deliveries: &[Delivery]) -> Value {
+    let mut summary = serde_json::Map::new();
+    for status in DeliveryStatus::ALL {
+        let n = deliveries.iter().filter(|d| d.status == *status).count();
+        summary.insert(status.as_str().to_owned(), n.into());
+    }
+    summary.insert("total".to_owned(), deliveries.len().into());
+    json!({
+        "deliveries": deliveries.iter().map(|d| json!({
+            "recipient": d.recipient,
+            "list": d.list,
+            "status": d.status.as_str(),
+            "attempts": d.attempts,
+            "last_error": d.last_error,
+            "sent_at": d.sent_at.map(|t| t.to_string()),
+        })).collect::<Vec<_>>(),
+        "summary": summary,
+    })
 }
 
 pub async fn audit(

@@ -12,7 +12,7 @@ pub use marking::{Marking, MarkingError};
 pub use spec::{Content, NoteSpec, SpecError, StandaloneSpec, Vocabulary};
 
 use crate::reference::{DistributionCode, DocNumber};
-use crate::workflow::NoteState;
+use crate::workflow::{NoteState, Review};
 
 /// Declares a closed set of names that appear in specs, with their parse error.
 macro_rules! named_enum {
@@ -43,6 +43,19 @@ macro_rules! named_enum {
                     let names: Vec<_> = $name::ALL.iter().map(|v| v.as_str()).collect();
                     format!(concat!("unknown ", $what, " `{}`; expected one of {}"), input, names.join(", "))
                 })
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(::serde::de::Error::custom)
             }
         }
     };
@@ -85,6 +98,10 @@ pub struct Note {
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The review under way, or the last one held; `None` before the first submission.
+    pub review: Option<Review>,
+    /// For a revision, the note it revises.
+    pub previous: Option<NoteId>,
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 pub use labels::{Confidence, Labels, MissingLabel};
 pub use layout::MissingGlyph;
 pub use pdf::PdfError;
-pub use template::{TemplateError, Templates};
+pub use template::{Escape, TemplateError, TemplateSet, Templates};
 
 use crate::note::{Content, NoteSpec};
 use crate::reference::{DistributionCode, DocNumber};

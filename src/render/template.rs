@@ -124,6 +124,81 @@ impl Templates {
     }
 }
 
+/// How a template's fields are escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Plain text (email subjects and text parts): fields go in as written.
+    None,
+    /// HTML (email HTML parts, web pages): fields are HTML-escaped.
+    Html,
+}
+
+/// A fixed set of templates, such as the emails or the approval pages: each one built in,
+/// and replaced by the file at the same relative path under `templates.dir` if there is
+/// one (`mail/approval/text.hbs`). Strict, like the note templates.
+pub struct TemplateSet {
+    text: Handlebars<'static>,
+    html: Handlebars<'static>,
+}
+
+impl TemplateSet {
+    /// `built_in` holds `(path, escape, source)`, the path relative to `templates/`
+    /// without `.hbs`.
+    pub fn load(
+        built_in: &[(&str, Escape, &str)],
+        dir: Option<&Path>,
+    ) -> Result<Self, TemplateError> {
+        let mut text = Handlebars::new();
+        text.set_strict_mode(true);
+        text.register_escape_fn(handlebars::no_escape);
+        let mut html = Handlebars::new();
+        html.set_strict_mode(true);
+        for (name, escape, source) in built_in {
+            let registry = match escape {
+                Escape::None => &mut text,
+                Escape::Html => &mut html,
+            };
+            let file = dir.map(|d| d.join(format!("{name}.hbs")));
+            match file.filter(|f| f.is_file()) {
+                Some(file) => {
+                    let source =
+                        std::fs::read_to_string(&file).map_err(|source| TemplateError::Folder {
+                            path: file.display().to_string(),
+                            source,
+                        })?;
+                    register(registry, name, &source, &file.display().to_string())?;
+                }
+                None => register(registry, name, source, &format!("templates/{name}.hbs"))?,
+            }
+        }
+        Ok(Self { text, html })
+    }
+
+    /// Fills template `name` with `context`.
+    pub fn render(
+        &self,
+        name: &str,
+        context: &impl serde::Serialize,
+    ) -> Result<String, TemplateError> {
+        let registry = if self.html.has_template(name) {
+            &self.html
+        } else if self.text.has_template(name) {
+            &self.text
+        } else {
+            return Err(TemplateError::Unknown(name.to_owned()));
+        };
+        registry
+            .render(name, context)
+            .map_err(|e| TemplateError::Invalid {
+                file: format!(
+                    "{name}.hbs{}",
+                    e.line_no.map(|l| format!(" line {l}")).unwrap_or_default()
+                ),
+                message: e.reason().to_string(),
+            })
+    }
+}
+
 fn register(
     registry: &mut Handlebars<'static>,
     name: &str,

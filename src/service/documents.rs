@@ -1,41 +1,82 @@
-//! The PDF of a note, rendered from its current version.
+//! The PDF of a note: drafts rendered from a stored version, the issued one as stored.
 
+use jiff::Timestamp;
+
+use super::review::file_name;
 use super::{Service, ServiceError};
 use crate::clock::brussels_date;
-use crate::note::{NoteSpec, SpecError};
+use crate::note::{Note, NoteSpec, SpecError};
 use crate::render::NoteDocument;
-use crate::workflow::NoteState;
 
-/// A rendered PDF and the file name it is offered under (`6762-22.pdf`).
+/// A PDF and the file name it is offered under (`6762-22.pdf`).
 pub struct Pdf {
     pub bytes: Vec<u8>,
     pub file_name: String,
 }
 
 impl Service {
-    /// The current version's PDF, marked DRAFT until the note is issued, dated when that
-    /// version was saved: the same version always renders to the same bytes.
+    /// The issued PDF once there is one (the very bytes the delegations received), else
+    /// the current version's draft.
     pub async fn pdf(&self, id: &str) -> Result<Pdf, ServiceError> {
         let note = self.note(id).await?;
-        let spec = NoteSpec::from_stored(note.spec.clone(), brussels_date(note.created_at))
-            .map_err(|e| SpecError {
+        if Self::is_issued(&note) {
+            let document = self.store.document(note.id).await?.ok_or_else(|| {
+                ServiceError::Internal(format!("issued note {} has no stored PDF", note.id))
+            })?;
+            return Ok(Pdf {
+                bytes: document.bytes,
+                file_name: file_name(&note),
+            });
+        }
+        self.draft_pdf(&note, note.version).await
+    }
+
+    /// A version's PDF marked DRAFT, dated when that version was saved: the same version
+    /// always renders to the same bytes.
+    pub(super) async fn draft_pdf(&self, note: &Note, version: i64) -> Result<Pdf, ServiceError> {
+        let (_, saved) = self.version(note, version).await?;
+        Ok(Pdf {
+            bytes: self.render(note, version, true, saved).await?,
+            file_name: file_name(note),
+        })
+    }
+
+    /// Renders `version` of a note off the request threads (rendering is CPU-bound).
+    pub(super) async fn render(
+        &self,
+        note: &Note,
+        version: i64,
+        draft: bool,
+        at: Timestamp,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let (spec, _) = self.version(note, version).await?;
+        let spec =
+            NoteSpec::from_stored(spec, brussels_date(note.created_at)).map_err(|e| SpecError {
                 field: e.field,
                 message: format!("the stored spec no longer validates: {}", e.message),
             })?;
-        let draft = !matches!(note.state, NoteState::Issued | NoteState::Distributed);
-        let file_name = format!("{}.pdf", note.number.to_string().replace(['/', ' '], "-"));
         let renderer = self.renderer.clone();
-        // Rendering is CPU-bound: keep it off the request threads.
+        let (number, codes) = (note.number, note.codes.clone());
         let bytes = tokio::task::spawn_blocking(move || {
             let document = NoteDocument {
                 spec: &spec,
-                number: &note.number,
-                codes: &note.codes,
+                number: &number,
+                codes: &codes,
             };
-            renderer.render(&document, draft, note.updated_at)
+            renderer.render(&document, draft, at)
         })
         .await
         .map_err(|e| ServiceError::Internal(format!("the render task failed: {e}")))??;
-        Ok(Pdf { bytes, file_name })
+        Ok(bytes)
+    }
+
+    async fn version(
+        &self,
+        note: &Note,
+        version: i64,
+    ) -> Result<(serde_json::Value, Timestamp), ServiceError> {
+        self.store.version(note.id, version).await?.ok_or_else(|| {
+            ServiceError::Internal(format!("note {} has no version {version}", note.id))
+        })
     }
 }

@@ -3,20 +3,32 @@
 //! map them to statuses and exit codes.
 
 mod documents;
+mod issue;
+mod mailing;
 mod registry;
+mod review;
 mod tokens;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Recipient, Settings};
 use crate::note::{NoteId, SpecError, Vocabulary};
 use crate::render::{RenderError, Renderer, TemplateError, Templates};
 use crate::store::{Store, StoreError};
-use crate::workflow::WorkflowError;
+use crate::workflow::{Step, WorkflowError};
 
 pub use documents::Pdf;
+pub use mailing::LEASE;
 pub use registry::ListQuery;
+pub use review::{
+    ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,
+};
 pub use tokens::TokenError;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +43,10 @@ pub enum ServiceError {
     Stale(NoteId),
     #[error("a missing, unknown or revoked API token")]
     Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Link(#[from] LinkRefusal),
     #[error("the note cannot be rendered: {0}")]
     Render(#[from] RenderError),
     #[error(transparent)]
@@ -38,6 +54,29 @@ pub enum ServiceError {
     /// A bug, not a user's mistake: logged, answered with a generic 500.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// The service cannot start with this configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Templates(#[from] TemplateError),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// The configuration the approval and distribution use cases work from.
+struct Workflow {
+    chain: Vec<Step>,
+    link_ttl: SignedDuration,
+    remind_after: SignedDuration,
+    public_url: String,
+    lists: BTreeMap<String, Vec<Recipient>>,
+    max_attachment: u64,
+    download_ttl: SignedDuration,
+    retry_initial: Duration,
+    retry_max: Duration,
+    give_up_after: Duration,
 }
 
 /// Everything the use cases need, cheap to clone into each request.
@@ -48,6 +87,9 @@ pub struct Service {
     renderer: Arc<Renderer>,
     first_number: i64,
     clock: Arc<dyn Clock>,
+    workflow: Arc<Workflow>,
+    /// Woken after a commit that queued mail, so the worker sends at once.
+    mail_queued: Arc<Notify>,
 }
 
 impl Service {
@@ -56,18 +98,44 @@ impl Service {
         store: Store,
         settings: &Settings,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, TemplateError> {
+    ) -> Result<Self, SetupError> {
         let templates = Templates::load(settings.templates.dir.as_deref())?;
+        let chain = settings
+            .approval_chain()
+            .map_err(|problems| SetupError::Config(problems.join("; ")))?;
+        let mail = &settings.mail;
         Ok(Self {
             store,
             vocabulary: Arc::new(settings.vocabulary(templates.names())),
             renderer: Arc::new(Renderer::new(templates)),
             first_number: settings.registry.first_number,
             clock,
+            workflow: Arc::new(Workflow {
+                chain,
+                link_ttl: review::signed(settings.approval.link_ttl),
+                remind_after: review::signed(settings.approval.remind_after),
+                public_url: settings.http.public_url.clone(),
+                lists: settings.lists.clone(),
+                max_attachment: mail.max_attachment,
+                download_ttl: review::signed(mail.download_ttl),
+                retry_initial: mail.retry_initial,
+                retry_max: mail.retry_max,
+                give_up_after: mail.give_up_after,
+            }),
+            mail_queued: Arc::new(Notify::new()),
         })
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What the mail worker waits on between polls.
+    pub fn mail_queued(&self) -> Arc<Notify> {
+        self.mail_queued.clone()
+    }
+
+    fn wake_mailer(&self) {
+        self.mail_queued.notify_one();
     }
 }

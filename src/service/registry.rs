@@ -78,19 +78,25 @@ impl Service {
         Ok(saved)
     }
 
-    /// Takes a note back before it is issued; its number stays taken.
+    /// Takes a note back before it is issued; its number stays taken and its approval
+    /// links stop working.
     #[tracing::instrument(skip_all, fields(note = id, by = %who.name))]
     pub async fn withdraw(&self, who: &Principal, id: &str) -> Result<Note, ServiceError> {
-        let note = self.note(id).await?;
-        let state = transition(note.state, Event::Withdraw)?;
-        let entry = AuditEntry::new(self.clock.now(), &who.name, "withdrawn", Some(note.version));
-        let withdrawn = self
-            .store
-            .set_state(&note, state, &entry)
-            .await?
-            .ok_or(ServiceError::Stale(note.id))?;
-        tracing::info!(number = %withdrawn.number, "withdrawn");
-        Ok(withdrawn)
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut note = self.lock(&mut tx, id).await?;
+        note.state = transition(note.state, Event::Withdraw)?;
+        note.updated_at = now;
+        tx.close_tokens(note.id).await?;
+        tx.save_note(&note).await?;
+        tx.audit(
+            note.id,
+            &AuditEntry::new(now, &who.name, "withdrawn", Some(note.version)),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(number = %note.number, "withdrawn");
+        Ok(note)
     }
 
     /// A note's audit trail, oldest first.

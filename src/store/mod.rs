@@ -9,7 +9,10 @@
 //! across daemons without deadlocks.
 
 mod audit;
+mod documents;
 mod notes;
+mod outbox;
+mod review;
 mod tokens;
 
 use std::path::Path;
@@ -21,7 +24,10 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use audit::AuditEntry;
+pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
+pub use outbox::{Delivery, DeliveryStatus, Finish, MailKind, NewMail, OutboxRow, Tally};
+pub use review::{ApprovalToken, NewApprovalToken, TokenStatus, WriteTx};
 pub use tokens::{NewToken, Principal, Role};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

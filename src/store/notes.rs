@@ -36,11 +36,12 @@ pub struct NoteFilter {
 macro_rules! select_notes {
     ($rest:literal) => {
         concat!(
-            "SELECT id, number, codes, state, version, spec, created_by, created_at, updated_at FROM notes ",
+            "SELECT id, number, codes, state, version, spec, created_by, created_at, updated_at, review, previous_id FROM notes ",
             $rest
         )
     };
 }
+pub(super) use select_notes;
 
 impl Store {
     /// Allocates the next number of the year and the next counter of each code, and
@@ -111,6 +112,8 @@ impl Store {
             created_by: new.created_by.to_owned(),
             created_at: new.now,
             updated_at: new.now,
+            review: None,
+            previous: None,
         })
     }
 
@@ -158,38 +161,6 @@ impl Store {
         }))
     }
 
-    /// Moves a note still at `expected` (the state and version the caller checked the
-    /// transition against) to `state`, with its audit entry, in one transaction. `None`
-    /// when the note changed meanwhile.
-    pub async fn set_state(
-        &self,
-        expected: &Note,
-        state: NoteState,
-        entry: &AuditEntry,
-    ) -> Result<Option<Note>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE notes SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4 AND version = $5",
-        )
-        .bind(state.as_str())
-        .bind(entry.at.to_string())
-        .bind(expected.id)
-        .bind(expected.state.as_str())
-        .bind(expected.version)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        audit::append(&mut tx, expected.id, entry).await?;
-        tx.commit().await?;
-        Ok(Some(Note {
-            state,
-            updated_at: entry.at,
-            ..expected.clone()
-        }))
-    }
-
     pub async fn note(&self, id: NoteId) -> Result<Option<Note>, StoreError> {
         let row = sqlx::query(select_notes!("WHERE id = $1"))
             .bind(id)
@@ -215,6 +186,28 @@ impl Store {
             }
         };
         rows.iter().map(note_from_row).collect()
+    }
+
+    /// One stored version's spec and when it was saved.
+    pub async fn version(
+        &self,
+        id: NoteId,
+        version: i64,
+    ) -> Result<Option<(Value, Timestamp)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT spec, created_at FROM note_versions WHERE note_id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok((
+                json(&r.try_get::<String, _>("spec")?, "spec")?,
+                parse_time(&r.try_get::<String, _>("created_at")?)?,
+            ))
+        })
+        .transpose()
     }
 
     /// Every stored version's spec of a note, oldest first.
@@ -290,7 +283,7 @@ fn corrupt(what: &'static str) -> impl Fn(String) -> StoreError {
     move |detail| StoreError::Corrupt { what, detail }
 }
 
-fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
+pub(super) fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
     let number: String = row.try_get("number")?;
     let codes: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("codes")?)
         .map_err(|e| corrupt("codes")(e.to_string()))?;
@@ -313,6 +306,11 @@ fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
         created_by: row.try_get("created_by")?,
         created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
         updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+        review: row
+            .try_get::<Option<String>, _>("review")?
+            .map(|text| serde_json::from_str(&text).map_err(|e| corrupt("review")(e.to_string())))
+            .transpose()?,
+        previous: row.try_get("previous_id")?,
     })
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use notesd::app::Application;
-use notesd::clock::FixedClock;
+use notesd::clock::ShiftedClock;
 use notesd::config::Settings;
 use notesd::store::Role;
 use reqwest::Response;
@@ -95,14 +95,21 @@ pub fn settings_for(db: &TestDb) -> Settings {
     let mut settings = Settings::load(None).expect("the built-in configuration is valid");
     settings.database.url = db.url().into();
     settings.http.bind = "127.0.0.1:0".to_owned();
+    // Mail goes to .eml files in a folder of the test's own, never the checkout's var/.
+    settings.mail.dir = std::env::temp_dir().join(format!("notesd-test-mail-{}", rand_suffix()));
     settings
 }
+
+/// The drafter's address: the test token's, told when changes are requested.
+pub const DRAFTER: &str = "drafter@presidency.example";
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub token: String,
-    pub clock: Arc<FixedClock>,
+    #[allow(dead_code)] // used by the distribution tests
+    pub admin_token: String,
+    pub clock: Arc<ShiftedClock>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -119,14 +126,20 @@ impl TestApp {
     }
 
     pub async fn spawn_at(settings: &Settings, now: Timestamp) -> Self {
-        let clock = Arc::new(FixedClock::new(now));
+        let clock = Arc::new(ShiftedClock::new(now));
         let app = Application::build(settings, clock.clone())
             .await
             .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let drafter = DRAFTER.parse().expect("an address");
         let token = app
             .service()
-            .create_token("Test Drafter", Role::Drafter, None)
+            .create_token("Test Drafter", Role::Drafter, Some(&drafter))
+            .await
+            .expect("a token");
+        let admin_token = app
+            .service()
+            .create_token("Test Admin", Role::Admin, None)
             .await
             .expect("a token");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -137,6 +150,7 @@ impl TestApp {
             address,
             client: reqwest::Client::new(),
             token,
+            admin_token,
             clock,
             stop: Some(stop),
             server: Some(server),

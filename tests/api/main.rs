@@ -1,9 +1,12 @@
 //! Integration tests through the HTTP API of a real application on a real database.
 
+mod approval;
 mod concurrency;
 mod documents;
 mod errors;
 mod helpers;
 mod registration;
 mod restart;
+#[path = "../common/smtp.rs"]
+mod smtp;
 mod workflow;

@@ -1,0 +1,291 @@
+//! The approver's pages: `GET /approve/{token}` shows the note and a form and changes
+//! nothing (mail scanners open every link); `POST /approve/{token}` records the decision.
+//! Server-rendered HTML that works on a phone, never cached, never leaking the link in a
+//! Referer. Also `GET /download/{token}` for PDFs too large to attach.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::Client;
+use crate::render::{Escape, TemplateError, TemplateSet};
+use crate::service::{ApprovalPage, DecisionForm, ServiceError, brussels_time};
+use crate::workflow::Decision;
+
+const BUILT_IN: &[(&str, Escape, &str)] = &[
+    (
+        "pages/layout",
+        Escape::Html,
+        include_str!("../../templates/pages/layout.hbs"),
+    ),
+    (
+        "pages/approve",
+        Escape::Html,
+        include_str!("../../templates/pages/approve.hbs"),
+    ),
+    (
+        "pages/decided",
+        Escape::Html,
+        include_str!("../../templates/pages/decided.hbs"),
+    ),
+    (
+        "pages/refused",
+        Escape::Html,
+        include_str!("../../templates/pages/refused.hbs"),
+    ),
+];
+
+/// The page templates, built in or from `templates.dir/pages/…`; `check` loads them too.
+pub fn templates(dir: Option<&std::path::Path>) -> Result<TemplateSet, TemplateError> {
+    TemplateSet::load(BUILT_IN, dir)
+}
+
+#[derive(Serialize)]
+struct Decided {
+    step: String,
+    email: String,
+    decision: &'static str,
+    comment: Option<String>,
+    at: String,
+}
+
+#[derive(Serialize)]
+struct ApproveView<'a> {
+    title: String,
+    number: String,
+    subject: String,
+    step: &'a str,
+    step_no: usize,
+    steps_total: usize,
+    approver: &'a str,
+    version: i64,
+    expires: String,
+    pdf_url: String,
+    decided: Vec<Decided>,
+    csrf: &'a str,
+    error: Option<String>,
+    comment: String,
+}
+
+fn approve_view<'a>(
+    secret: &str,
+    page: &'a ApprovalPage,
+    error: Option<String>,
+    comment: String,
+) -> ApproveView<'a> {
+    let number = page.note.number.to_string();
+    let decided = page
+        .review
+        .steps
+        .iter()
+        .flat_map(|step| {
+            step.approvers.iter().filter_map(|a| {
+                Some(Decided {
+                    step: step.name.clone(),
+                    email: a.email.clone(),
+                    decision: match a.decision? {
+                        Decision::Approve => "approved",
+                        Decision::Reject => "requested changes",
+                    },
+                    comment: a.comment.clone(),
+                    at: a.decided_at.map(brussels_time).unwrap_or_default(),
+                })
+            })
+        })
+        .collect();
+    ApproveView {
+        title: format!("Approval: {number}"),
+        subject: page
+            .note
+            .spec
+            .get("subject")
+            .and_then(|s| s.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        number,
+        step: &page.review.steps[page.token.step].name,
+        step_no: page.token.step + 1,
+        steps_total: page.review.steps.len(),
+        approver: &page.token.approver,
+        version: page.token.version,
+        expires: brussels_time(page.token.expires),
+        pdf_url: format!("/approve/{secret}/pdf"),
+        decided,
+        csrf: &page.csrf,
+        error,
+        comment,
+    }
+}
+
+pub async fn show(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+    match state.service.approval_page(&secret).await {
+        Ok(page) => render(
+            &state,
+            StatusCode::OK,
+            "pages/approve",
+            &approve_view(&secret, &page, None, String::new()),
+        ),
+        Err(e) => refused(&state, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Posted {
+    decision: Option<String>,
+    comment: Option<String>,
+    csrf: Option<String>,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    Client(client): Client,
+    Form(posted): Form<Posted>,
+) -> Response {
+    let comment = posted.comment.clone().unwrap_or_default();
+    let form = DecisionForm {
+        decision: posted.decision,
+        comment: posted.comment,
+        csrf: posted.csrf,
+    };
+    match state.service.decide(&secret, form, &client).await {
+        Ok((note, decision)) => {
+            let number = note.number.to_string();
+            let message = match decision {
+                Decision::Approve => format!("Your approval of {number} is recorded."),
+                Decision::Reject => format!(
+                    "Your request for changes to {number} is recorded; the drafter has been told."
+                ),
+            };
+            #[derive(Serialize)]
+            struct View {
+                title: String,
+                number: String,
+                subject: String,
+                message: String,
+            }
+            let view = View {
+                title: format!("Recorded: {number}"),
+                subject: note
+                    .spec
+                    .get("subject")
+                    .and_then(|s| s.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                number,
+                message,
+            };
+            render(&state, StatusCode::OK, "pages/decided", &view)
+        }
+        // A form problem: show the form again, with what was typed and what is wrong.
+        Err(ServiceError::Invalid(problem)) => match state.service.approval_page(&secret).await {
+            Ok(page) => render(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pages/approve",
+                &approve_view(&secret, &page, Some(problem.message), comment),
+            ),
+            Err(e) => refused(&state, e),
+        },
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// The draft PDF a link is about.
+pub async fn draft(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+    match state.service.approval_draft(&secret).await {
+        Ok(pdf) => pdf_response(pdf),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// An issued PDF through a download link.
+pub async fn download(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+    match state.service.download(&secret).await {
+        Ok(pdf) => pdf_response(pdf),
+        Err(e) => refused(&state, e),
+    }
+}
+
+fn pdf_response(pdf: crate::service::Pdf) -> Response {
+    let disposition = format!("inline; filename=\"{}\"", pdf.file_name);
+    // No content security policy here: browsers' PDF viewers break under `default-src 'none'`.
+    private(
+        (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            pdf.bytes,
+        )
+            .into_response(),
+    )
+}
+
+/// A plain page saying why the link does not work, with its status (404 unknown, 410
+/// used, expired or superseded, 403 a form from elsewhere).
+fn refused(state: &AppState, e: ServiceError) -> Response {
+    let error = ApiError::from(e);
+    #[derive(Serialize)]
+    struct View {
+        title: &'static str,
+        message: String,
+    }
+    let title = match error.status {
+        StatusCode::NOT_FOUND => "Unknown link",
+        StatusCode::GONE => "This link can no longer be used",
+        StatusCode::FORBIDDEN => "Not accepted",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "Not accepted",
+    };
+    let view = View {
+        title,
+        message: error.message,
+    };
+    render(state, error.status, "pages/refused", &view)
+}
+
+fn render(state: &AppState, status: StatusCode, page: &str, view: &impl Serialize) -> Response {
+    match state.pages.render(page, view) {
+        Ok(html) => {
+            let mut response = private((status, Html(html)).into_response());
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+                ),
+            );
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, page, "a page template failed");
+            private(
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the page cannot be shown; the error has been logged",
+                )
+                    .into_response(),
+            )
+        }
+    }
+}
+
+/// Headers for every page and file behind a link: never stored by a cache, never sent as a
+/// Referer, never framed.
+fn private(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    for (name, value) in set {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}

@@ -1,0 +1,183 @@
+//! Email: messages filled from templates (one folder per email: subject, text, html), the
+//! transports (`file` writes `.eml` files, `smtp` sends through one pooled lettre
+//! transport), and the outbox worker that sends what the use cases queued.
+
+mod retry;
+mod transport;
+pub mod worker;
+
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment as Part, Mailbox, MultiPart, SinglePart};
+use serde_json::Value;
+
+use crate::config::Settings;
+use crate::render::{Escape, TemplateError, TemplateSet};
+use crate::store::MailKind;
+
+pub use retry::backoff;
+pub use transport::{SendError, Transport};
+
+const BUILT_IN: &[(&str, Escape, &str)] = &[
+    (
+        "mail/approval/subject",
+        Escape::None,
+        include_str!("../../templates/mail/approval/subject.hbs"),
+    ),
+    (
+        "mail/approval/text",
+        Escape::None,
+        include_str!("../../templates/mail/approval/text.hbs"),
+    ),
+    (
+        "mail/approval/html",
+        Escape::Html,
+        include_str!("../../templates/mail/approval/html.hbs"),
+    ),
+    (
+        "mail/changes-requested/subject",
+        Escape::None,
+        include_str!("../../templates/mail/changes-requested/subject.hbs"),
+    ),
+    (
+        "mail/changes-requested/text",
+        Escape::None,
+        include_str!("../../templates/mail/changes-requested/text.hbs"),
+    ),
+    (
+        "mail/changes-requested/html",
+        Escape::Html,
+        include_str!("../../templates/mail/changes-requested/html.hbs"),
+    ),
+    (
+        "mail/delivery/subject",
+        Escape::None,
+        include_str!("../../templates/mail/delivery/subject.hbs"),
+    ),
+    (
+        "mail/delivery/text",
+        Escape::None,
+        include_str!("../../templates/mail/delivery/text.hbs"),
+    ),
+    (
+        "mail/delivery/html",
+        Escape::Html,
+        include_str!("../../templates/mail/delivery/html.hbs"),
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("mail.{key}: {message}")]
+    Config { key: &'static str, message: String },
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("the message cannot be built: {0}")]
+    Build(String),
+}
+
+/// An email ready to be built: who it goes to, its template and what fills it.
+pub struct Letter {
+    pub kind: MailKind,
+    pub to: String,
+    pub to_name: Option<String>,
+    pub context: Value,
+    pub attachment: Option<Attachment>,
+    /// Derived from the outbox row, so a duplicate after a crash is recognisable.
+    pub message_id: String,
+}
+
+pub struct Attachment {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Builds messages from the templates and sends them through the configured transport.
+pub struct Mailer {
+    templates: TemplateSet,
+    transport: Transport,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn new(settings: &Settings) -> Result<Self, MailError> {
+        Ok(Self {
+            templates: templates(settings)?,
+            transport: Transport::new(&settings.mail)?,
+            from: sender(settings)?,
+        })
+    }
+
+    /// The domain of the sender's address, the right-hand side of every Message-ID.
+    pub fn domain(&self) -> &str {
+        self.from.email.domain()
+    }
+
+    /// The sender's display name, signed under every email.
+    pub fn sender_name(&self) -> String {
+        self.from
+            .name
+            .clone()
+            .unwrap_or_else(|| self.from.email.to_string())
+    }
+
+    pub fn message(&self, letter: Letter) -> Result<Message, MailError> {
+        let folder = match letter.kind {
+            MailKind::Approval | MailKind::Reminder => "approval",
+            MailKind::ChangesRequested => "changes-requested",
+            MailKind::Delivery => "delivery",
+        };
+        let part = |name: &str| {
+            self.templates
+                .render(&format!("mail/{folder}/{name}"), &letter.context)
+        };
+        let subject = part("subject")?.trim().to_owned();
+        let body = MultiPart::alternative()
+            .singlepart(SinglePart::plain(part("text")?))
+            .singlepart(SinglePart::html(part("html")?));
+        let build = |e: &dyn std::fmt::Display| MailError::Build(e.to_string());
+        let to = Mailbox::new(letter.to_name, letter.to.parse().map_err(|e| build(&e))?);
+        let builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(letter.message_id));
+        let message = match letter.attachment {
+            None => builder.multipart(body),
+            Some(a) => {
+                let pdf = ContentType::parse("application/pdf").map_err(|e| build(&e))?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .multipart(body)
+                        .singlepart(Part::new(a.file_name).body(a.bytes, pdf)),
+                )
+            }
+        };
+        message.map_err(|e| build(&e))
+    }
+
+    pub async fn send(&self, message: &Message) -> Result<(), SendError> {
+        self.transport.send(message).await
+    }
+
+    /// Closes pooled connections.
+    pub async fn shutdown(&self) {
+        self.transport.shutdown().await;
+    }
+}
+
+/// The email templates, built in or from `templates.dir/mail/…`; `check` loads them too.
+pub fn templates(settings: &Settings) -> Result<TemplateSet, TemplateError> {
+    TemplateSet::load(BUILT_IN, settings.templates.dir.as_deref())
+}
+
+fn sender(settings: &Settings) -> Result<Mailbox, MailError> {
+    settings
+        .mail
+        .from
+        .parse()
+        .map_err(|e: lettre::address::AddressError| MailError::Config {
+            key: "from",
+            message: format!("`{}` is not an address: {e}", settings.mail.from),
+        })
+}

@@ -1,0 +1,118 @@
+//! Where messages go: `.eml` files in a folder (the default, no server needed) or an SMTP
+//! server through one pooled lettre transport.
+//!
+//! lettre's pool caps idle connections, not concurrent ones (DEPENDENCIES.md): the worker
+//! bounds what is in flight with its own semaphore of `mail.concurrency` permits.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::MailError;
+use crate::config::MailSettings;
+
+/// How long one SMTP command may take before the try counts as a transient failure.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub enum Transport {
+    File(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Why a message was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    /// A 5xx reply: trying again will not help.
+    pub permanent: bool,
+    /// The server's reply or what went wrong on the way.
+    pub message: String,
+}
+
+impl Transport {
+    pub fn new(mail: &MailSettings) -> Result<Self, MailError> {
+        match mail.transport.as_str() {
+            "file" => {
+                std::fs::create_dir_all(&mail.dir).map_err(|e| MailError::Config {
+                    key: "dir",
+                    message: format!("cannot create {}: {e}", mail.dir.display()),
+                })?;
+                Ok(Self::File(mail.dir.clone()))
+            }
+            "smtp" => {
+                let url = mail.smtp_url.as_ref().ok_or(MailError::Config {
+                    key: "smtp_url",
+                    message: "is required when mail.transport = \"smtp\"".to_owned(),
+                })?;
+                let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                    .map_err(|e| MailError::Config {
+                        key: "smtp_url",
+                        message: e.to_string(),
+                    })?;
+                let size = u32::try_from(mail.concurrency.max(1)).unwrap_or(u32::MAX);
+                Ok(Self::Smtp(
+                    builder
+                        .timeout(Some(SMTP_TIMEOUT))
+                        .pool_config(PoolConfig::new().max_size(size))
+                        .build(),
+                ))
+            }
+            other => Err(MailError::Config {
+                key: "transport",
+                message: format!("`{other}` is not \"file\" or \"smtp\""),
+            }),
+        }
+    }
+
+    pub async fn send(&self, message: &Message) -> Result<(), SendError> {
+        match self {
+            Self::File(dir) => write_file(dir, message).await.map_err(|e| SendError {
+                permanent: false,
+                message: format!("cannot write to {}: {e}", dir.display()),
+            }),
+            Self::Smtp(smtp) => smtp
+                .send(message.clone())
+                .await
+                .map(drop)
+                .map_err(|e| SendError {
+                    permanent: e.is_permanent(),
+                    message: smtp_error_text(&e),
+                }),
+        }
+    }
+
+    pub async fn shutdown(&self) {
+        if let Self::Smtp(smtp) = self {
+            smtp.shutdown().await;
+        }
+    }
+}
+
+/// The server's reply when there is one ("550 5.1.1 no such user"), else the error chain.
+fn smtp_error_text(e: &lettre::transport::smtp::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+/// Writes `<Message-ID>.eml` whole or not at all: a reader of the folder never sees half a
+/// message.
+async fn write_file(dir: &std::path::Path, message: &Message) -> std::io::Result<()> {
+    let id = message
+        .headers()
+        .get_raw("Message-ID")
+        .unwrap_or("message")
+        .trim_matches(['<', '>'])
+        .replace(['/', '\\'], "_");
+    let path = dir.join(format!("{id}.eml"));
+    let partial = dir.join(format!(".{id}.eml.partial"));
+    tokio::fs::write(&partial, message.formatted()).await?;
+    tokio::fs::rename(&partial, &path).await
+}

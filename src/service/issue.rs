@@ -1,0 +1,157 @@
+//! Issuing and distributing: the final PDF stored once, one outbox row per recipient,
+//! per-recipient delivery status, re-queueing, and revisions.
+
+use jiff::Timestamp;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::review::{brussels_time, file_name, subject_of};
+use super::{Service, ServiceError};
+use crate::note::Note;
+use crate::secret;
+use crate::store::{Delivery, Document, MailKind, NewMail, Principal, WriteTx};
+use crate::workflow::NoteState;
+
+impl Service {
+    /// Renders the final PDF (no DRAFT mark), stores its bytes and SHA-256, and queues one
+    /// email per address of the note's distribution lists, inside the caller's
+    /// transaction: the note is issued with all of it or not at all.
+    pub(super) async fn issue(
+        &self,
+        tx: &mut WriteTx,
+        note: &Note,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let bytes = self.render(note, note.version, false, now).await?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let too_large = bytes.len() as u64 > self.workflow.max_attachment;
+        tx.store_document(
+            note.id,
+            &Document {
+                sha256: sha256.clone(),
+                bytes,
+            },
+            now,
+        )
+        .await?;
+        let link_expires = now + self.workflow.download_ttl;
+        let codes: Vec<String> = note.codes.iter().map(ToString::to_string).collect();
+        for recipient in self.recipients(note) {
+            let secret = if too_large {
+                let (secret, hash) = secret::generate("");
+                tx.insert_download(note.id, &hash, link_expires).await?;
+                Some(secret)
+            } else {
+                None
+            };
+            tx.enqueue(&NewMail {
+                note_id: note.id,
+                kind: MailKind::Delivery,
+                recipient: recipient.email,
+                recipient_name: Some(recipient.name.clone()),
+                list: Some(recipient.list),
+                context: json!({
+                    "number": note.number.to_string(),
+                    "subject": subject_of(note),
+                    "codes": codes.join(", "),
+                    "recipient_name": recipient.name,
+                    "file_name": file_name(note),
+                    "sha256": sha256,
+                    "link_expires": too_large.then(|| brussels_time(link_expires)),
+                }),
+                secret,
+                now,
+            })
+            .await?;
+        }
+        let mut entry = crate::store::AuditEntry::new(now, "notesd", "issued", Some(note.version));
+        entry.detail = Some(format!("SHA-256 {sha256}"));
+        tx.audit(note.id, &entry).await?;
+        tracing::info!(number = %note.number, %sha256, "issued");
+        Ok(())
+    }
+
+    /// Every address of the note's distribution lists, once, in list and protocol order.
+    fn recipients(&self, note: &Note) -> Vec<Recipient> {
+        let lists: Vec<String> = note
+            .spec
+            .get("distribution")
+            .and_then(|d| serde_json::from_value(d.clone()).ok())
+            .unwrap_or_else(|| vec!["delegations".to_owned()]);
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for list in lists {
+            for entry in self.workflow.lists.get(&list).into_iter().flatten() {
+                for email in &entry.emails {
+                    if seen.insert(email.to_ascii_lowercase()) {
+                        out.push(Recipient {
+                            email: email.clone(),
+                            name: entry.name.clone(),
+                            list: list.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The distribution of a note, per recipient.
+    pub async fn deliveries(&self, id: &str) -> Result<Vec<Delivery>, ServiceError> {
+        let note = self.note(id).await?;
+        Ok(self.store.deliveries(note.id).await?)
+    }
+
+    /// Puts a failed delivery back in the queue (admins only).
+    pub async fn retry_delivery(
+        &self,
+        who: &Principal,
+        id: &str,
+        recipient: &str,
+    ) -> Result<Vec<Delivery>, ServiceError> {
+        if who.role != crate::store::Role::Admin {
+            return Err(ServiceError::Forbidden(
+                "re-queueing a delivery needs an admin token".to_owned(),
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let note = self.lock(&mut tx, id).await?;
+        if !tx.requeue_delivery(note.id, recipient, now).await? {
+            return Err(ServiceError::NotFound(format!(
+                "{id}: no failed delivery to `{recipient}`"
+            )));
+        }
+        let mut entry = crate::store::AuditEntry::new(now, &who.name, "delivery re-queued", None);
+        entry.detail = Some(recipient.to_owned());
+        tx.audit(note.id, &entry).await?;
+        tx.commit().await?;
+        self.wake_mailer();
+        Ok(self.store.deliveries(note.id).await?)
+    }
+
+    /// The issued PDF behind a download link that has not expired.
+    pub async fn download(&self, secret: &str) -> Result<super::Pdf, ServiceError> {
+        let note = self
+            .store
+            .download(&secret::digest(secret), self.clock.now())
+            .await?
+            .ok_or(super::LinkRefusal::Unknown)?;
+        self.pdf(&note.to_string()).await
+    }
+
+    /// Whether a note's PDF is the stored, issued one.
+    pub(super) fn is_issued(note: &Note) -> bool {
+        matches!(note.state, NoteState::Issued | NoteState::Distributed)
+    }
+}
+
+struct Recipient {
+    email: String,
+    name: String,
+    list: String,
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,604 @@
+//! The approval chain: submitting a note, the approval links and pages, decisions and
+//! reminders. Each use case locks the note and does everything a change causes (tokens,
+//! outbox rows, audit entries) in that one transaction.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use super::{Service, ServiceError};
+use crate::note::{Note, SpecError};
+use crate::secret;
+use crate::store::{
+    ApprovalToken, AuditEntry, MailKind, NewApprovalToken, NewMail, Principal, TokenStatus, WriteTx,
+};
+use crate::workflow::{Decision, Event, NoteState, Outcome, Review, transition};
+
+/// Why an approval link does not open a decision.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkRefusal {
+    #[error("This link is not known. Check that it was copied whole.")]
+    Unknown,
+    #[error("This link has already been used: your decision on {number} is recorded.")]
+    Used { number: String },
+    #[error("This link has expired. Ask the drafter of {number} to send the note again.")]
+    Expired { number: String },
+    #[error(
+        "This link is for version {version} of {number}, which has since been changed; \
+         the new version will come with a new link."
+    )]
+    Superseded { number: String, version: i64 },
+    #[error(
+        "The step this link is for has already been decided by the other approvers of {number}."
+    )]
+    StepDecided { number: String },
+    #[error("The review this link is for has ended: {number} is now {state}.")]
+    ReviewOver { number: String, state: NoteState },
+    #[error("{number} has been withdrawn.")]
+    Withdrawn { number: String },
+}
+
+/// What the approval page shows.
+#[derive(Debug, Clone)]
+pub struct ApprovalPage {
+    pub note: Note,
+    pub review: Review,
+    pub token: ApprovalToken,
+    /// The value the page's form must send back.
+    pub csrf: String,
+}
+
+/// What an approver posted.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionForm {
+    pub decision: Option<String>,
+    pub comment: Option<String>,
+    pub csrf: Option<String>,
+}
+
+/// Where a request came from, for the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Longest comment kept with a decision.
+const MAX_COMMENT: usize = 10_000;
+
+/// The form value that proves a POST comes from the page its link opened: derived from the
+/// link's secret, so only someone holding the link can produce it.
+pub fn csrf_for(secret: &str) -> String {
+    secret::digest(&format!("notesd-csrf:{secret}"))[..32].to_owned()
+}
+
+/// Whether `token` may decide on `note` now; the reason it may not, in the approver's terms.
+pub fn check_link(token: &ApprovalToken, note: &Note, now: Timestamp) -> Result<(), LinkRefusal> {
+    let number = note.number.to_string();
+    let review = note.review.as_ref();
+    if token.status == TokenStatus::Used {
+        return Err(LinkRefusal::Used { number });
+    }
+    if note.state == NoteState::Withdrawn {
+        return Err(LinkRefusal::Withdrawn { number });
+    }
+    if token.version != note.version {
+        return Err(LinkRefusal::Superseded {
+            number,
+            version: token.version,
+        });
+    }
+    if note.state != NoteState::InReview || review.is_none_or(|r| r.round != token.round) {
+        return Err(LinkRefusal::ReviewOver {
+            number,
+            state: note.state,
+        });
+    }
+    if token.status == TokenStatus::Closed || review.is_some_and(|r| r.step != token.step) {
+        return Err(LinkRefusal::StepDecided { number });
+    }
+    if now >= token.expires {
+        return Err(LinkRefusal::Expired { number });
+    }
+    Ok(())
+}
+
+impl Service {
+    /// Starts the approval chain: the first step's approvers get their links by email.
+    #[tracing::instrument(skip_all, fields(note = id, by = %who.name))]
+    pub async fn submit(&self, who: &Principal, id: &str) -> Result<Note, ServiceError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut note = self.lock(&mut tx, id).await?;
+        note.state = transition(note.state, Event::Submit)?;
+        let round = note.review.as_ref().map_or(0, |r| r.round) + 1;
+        let review = Review::start(
+            &self.workflow.chain,
+            round,
+            who.email.as_ref().map(|e| e.as_str().to_owned()),
+        );
+        note.updated_at = now;
+        self.open_step(&mut tx, &note, &review, now).await?;
+        let mut entry = AuditEntry::new(now, &who.name, "submitted", Some(note.version));
+        entry.detail = Some(format!("review round {round}"));
+        tx.audit(note.id, &entry).await?;
+        note.review = Some(review);
+        tx.save_note(&note).await?;
+        tx.commit().await?;
+        self.wake_mailer();
+        tracing::info!(number = %note.number, round, "submitted");
+        Ok(note)
+    }
+
+    /// The approval page behind a link. Reading it changes nothing and records nothing:
+    /// mail scanners open every link they see.
+    pub async fn approval_page(&self, secret: &str) -> Result<ApprovalPage, ServiceError> {
+        let token = self
+            .store
+            .approval_token(&secret::digest(secret))
+            .await?
+            .ok_or(LinkRefusal::Unknown)?;
+        let note = self
+            .store
+            .note(token.note_id)
+            .await?
+            .ok_or(LinkRefusal::Unknown)?;
+        check_link(&token, &note, self.clock.now())?;
+        let review = note.review.clone().ok_or(LinkRefusal::Unknown)?;
+        Ok(ApprovalPage {
+            note,
+            review,
+            token,
+            csrf: csrf_for(secret),
+        })
+    }
+
+    /// The note version a link is about, for the page's draft PDF: readable with a link
+    /// that is known and not expired.
+    pub async fn approval_draft(&self, secret: &str) -> Result<super::Pdf, ServiceError> {
+        let token = self
+            .store
+            .approval_token(&secret::digest(secret))
+            .await?
+            .ok_or(LinkRefusal::Unknown)?;
+        let note = self
+            .store
+            .note(token.note_id)
+            .await?
+            .ok_or(LinkRefusal::Unknown)?;
+        if self.clock.now() >= token.expires {
+            return Err(LinkRefusal::Expired {
+                number: note.number.to_string(),
+            }
+            .into());
+        }
+        self.draft_pdf(&note, token.version).await
+    }
+
+    /// Records an approver's decision, once: the link's pending tokens are spent with
+    /// `UPDATE … WHERE status = 'pending'` under the note's lock, and what the decision
+    /// causes (next step's links, issuing, the drafter's notice) commits with it.
+    #[tracing::instrument(skip_all)]
+    pub async fn decide(
+        &self,
+        secret: &str,
+        form: DecisionForm,
+        client: &ClientInfo,
+    ) -> Result<(Note, Decision), ServiceError> {
+        let found = self
+            .store
+            .approval_token(&secret::digest(secret))
+            .await?
+            .ok_or(LinkRefusal::Unknown)?;
+        if form.csrf.as_deref() != Some(csrf_for(secret).as_str()) {
+            return Err(ServiceError::Forbidden(
+                "the form did not come from this link's page; open the link again".to_owned(),
+            ));
+        }
+        let invalid = |field: &str, message: &str| {
+            ServiceError::Invalid(SpecError {
+                field: field.to_owned(),
+                message: message.to_owned(),
+            })
+        };
+        let decision: Decision = form
+            .decision
+            .as_deref()
+            .ok_or_else(|| invalid("decision", "choose approve or reject"))?
+            .parse()
+            .map_err(|e: String| invalid("decision", &e))?;
+        let comment = form
+            .comment
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+        if decision == Decision::Reject && comment.is_none() {
+            return Err(invalid(
+                "comment",
+                "say what should change: a comment is required to request changes",
+            ));
+        }
+        if comment
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_COMMENT)
+        {
+            return Err(invalid("comment", "a comment is at most 10,000 characters"));
+        }
+
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut note = tx
+            .lock_note(found.note_id)
+            .await?
+            .ok_or(LinkRefusal::Unknown)?;
+        let token = tx
+            .approval_token(found.id)
+            .await?
+            .ok_or(LinkRefusal::Unknown)?;
+        check_link(&token, &note, now)?;
+        let stale = || LinkRefusal::Used {
+            number: note.number.to_string(),
+        };
+        if !tx.spend(&token).await? {
+            return Err(stale().into());
+        }
+        let mut review = note.review.clone().ok_or_else(stale)?;
+        let outcome = review
+            .record(token.step, &token.approver, decision, comment.clone(), now)
+            .map_err(|_| stale())?;
+        let step_name = review.steps[token.step].name.clone();
+        let mut entry = AuditEntry::new(
+            now,
+            &token.approver,
+            decision_action(decision),
+            Some(note.version),
+        );
+        entry.detail = Some(match &comment {
+            Some(c) => format!("step {step_name}: {c}"),
+            None => format!("step {step_name}"),
+        });
+        entry.client = client.address.clone();
+        entry.user_agent = client.user_agent.clone();
+        tx.audit(note.id, &entry).await?;
+        note.updated_at = now;
+        match outcome {
+            Outcome::Waiting => {}
+            Outcome::NextStep(_) => {
+                tx.close_tokens(note.id).await?;
+                self.open_step(&mut tx, &note, &review, now).await?;
+            }
+            Outcome::ChangesRequested => {
+                tx.close_tokens(note.id).await?;
+                note.state = transition(note.state, Event::RequestChanges)?;
+                if let Some(drafter) = &review.drafter {
+                    tx.enqueue(&NewMail {
+                        note_id: note.id,
+                        kind: MailKind::ChangesRequested,
+                        recipient: drafter.clone(),
+                        recipient_name: None,
+                        list: None,
+                        context: json!({
+                            "number": note.number.to_string(),
+                            "subject": subject_of(&note),
+                            "version": note.version,
+                            "step": step_name,
+                            "approver": token.approver,
+                            "comment": comment,
+                        }),
+                        secret: None,
+                        now,
+                    })
+                    .await?;
+                }
+            }
+            Outcome::Approved => {
+                tx.close_tokens(note.id).await?;
+                note.state = transition(note.state, Event::Approve)?;
+                note.review = Some(review.clone());
+                self.issue(&mut tx, &note, now).await?;
+            }
+        }
+        note.review = Some(review);
+        tx.save_note(&note).await?;
+        tx.commit().await?;
+        self.wake_mailer();
+        tracing::info!(number = %note.number, ?outcome, "decision recorded");
+        Ok((note, decision))
+    }
+
+    /// Sends one reminder, with a new link, to each approver who has not decided
+    /// `approval.remind_after` after their link was sent. Returns how many were queued.
+    pub async fn send_reminders(&self) -> Result<usize, ServiceError> {
+        let now = self.clock.now();
+        let cutoff = now - self.workflow.remind_after;
+        let mut queued = 0;
+        for first in self.store.tokens_to_remind(cutoff, 100).await? {
+            let mut tx = self.store.begin().await?;
+            let Some(note) = tx.lock_note(first.note_id).await? else {
+                continue;
+            };
+            let Some(token) = tx.approval_token(first.id).await? else {
+                continue;
+            };
+            // Marked even when no reminder goes out, so the link is not looked at again.
+            if !tx.mark_reminded(token.id).await? {
+                continue;
+            }
+            let current = matches!(
+                check_link(&token, &note, now),
+                Ok(()) | Err(LinkRefusal::Expired { .. })
+            );
+            if current && let Some(review) = &note.review {
+                self.send_link(&mut tx, &note, review, &token.approver, Some(token.id), now)
+                    .await?;
+                queued += 1;
+            }
+            tx.commit().await?;
+        }
+        if queued > 0 {
+            self.wake_mailer();
+            tracing::info!(queued, "reminders queued");
+        }
+        Ok(queued)
+    }
+
+    /// Locks a note by its id as written in a URL.
+    pub(super) async fn lock(&self, tx: &mut WriteTx, id: &str) -> Result<Note, ServiceError> {
+        let not_found = || ServiceError::NotFound(id.to_owned());
+        let id = id.parse().map_err(|_| not_found())?;
+        tx.lock_note(id).await?.ok_or_else(not_found)
+    }
+
+    /// Gives each approver of the review's current step a link, by email.
+    async fn open_step(
+        &self,
+        tx: &mut WriteTx,
+        note: &Note,
+        review: &Review,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        for approver in review.current_approvers() {
+            self.send_link(tx, note, review, approver, None, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Mints a link for `approver` at the review's current step and queues its email (a
+    /// reminder when `reminder_of` names the first link).
+    async fn send_link(
+        &self,
+        tx: &mut WriteTx,
+        note: &Note,
+        review: &Review,
+        approver: &str,
+        reminder_of: Option<i64>,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let (link, hash) = secret::generate("");
+        let expires = now + self.workflow.link_ttl;
+        tx.insert_token(&NewApprovalToken {
+            note_id: note.id,
+            round: review.round,
+            version: note.version,
+            step: review.step,
+            approver,
+            hash: &hash,
+            created: now,
+            expires,
+            reminder_of,
+        })
+        .await?;
+        tx.enqueue(&NewMail {
+            note_id: note.id,
+            kind: if reminder_of.is_some() {
+                MailKind::Reminder
+            } else {
+                MailKind::Approval
+            },
+            recipient: approver.to_owned(),
+            recipient_name: None,
+            list: None,
+            context: json!({
+                "number": note.number.to_string(),
+                "subject": subject_of(note),
+                "step": review.steps[review.step].name,
+                "drafter": note.created_by,
+                "version": note.version,
+                "expires": brussels_time(expires),
+                "file_name": file_name(note),
+                "reminder": reminder_of.is_some(),
+            }),
+            secret: Some(link),
+            now,
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+fn decision_action(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Approve => "approved",
+        Decision::Reject => "changes requested",
+    }
+}
+
+pub(super) fn subject_of(note: &Note) -> String {
+    note.spec
+        .get("subject")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `6762-22.pdf`, `6314-1-22-REV-1.pdf`: the number with its separators made safe.
+pub(super) fn file_name(note: &Note) -> String {
+    format!("{}.pdf", note.number.to_string().replace(['/', ' '], "-"))
+}
+
+/// "22 November 2026, 10:00" in Brussels, for emails and pages.
+pub fn brussels_time(at: Timestamp) -> String {
+    crate::clock::in_brussels(at)
+        .strftime("%-d %B %Y, %H:%M")
+        .to_string()
+}
+
+/// `approval.link_ttl` and the like as a signed duration to add to timestamps.
+pub(super) fn signed(d: std::time::Duration) -> SignedDuration {
+    SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workflow::{Rule, Step};
+
+    fn note_in_review() -> Note {
+        let chain = [
+            Step {
+                name: "unit".into(),
+                approvers: vec!["a@x.eu".parse().unwrap(), "b@x.eu".parse().unwrap()],
+                rule: Rule::Any,
+            },
+            Step {
+                name: "coreper".into(),
+                approvers: vec!["c@x.eu".parse().unwrap()],
+                rule: Rule::Any,
+            },
+        ];
+        let at: Timestamp = "2026-11-22T09:00:00Z".parse().unwrap();
+        Note {
+            id: 1,
+            number: "6762/26".parse().unwrap(),
+            codes: vec![],
+            state: NoteState::InReview,
+            version: 2,
+            spec: json!({"subject": "S"}),
+            created_by: "d".into(),
+            created_at: at,
+            updated_at: at,
+            review: Some(Review::start(&chain, 1, None)),
+            previous: None,
+        }
+    }
+
+    fn token() -> ApprovalToken {
+        let at: Timestamp = "2026-11-22T09:00:00Z".parse().unwrap();
+        ApprovalToken {
+            id: 1,
+            note_id: 1,
+            round: 1,
+            version: 2,
+            step: 0,
+            approver: "a@x.eu".into(),
+            status: TokenStatus::Pending,
+            created: at,
+            expires: at + SignedDuration::from_hours(72),
+            reminder_of: None,
+        }
+    }
+
+    #[test]
+    fn each_stale_link_is_refused_with_its_reason() {
+        let note = note_in_review();
+        let now = token().created + SignedDuration::from_hours(1);
+        assert_eq!(check_link(&token(), &note, now), Ok(()));
+        let number = "6762/26".to_owned();
+        let cases: Vec<(ApprovalToken, Note, Timestamp, LinkRefusal)> = vec![
+            (
+                ApprovalToken {
+                    status: TokenStatus::Used,
+                    ..token()
+                },
+                note.clone(),
+                now,
+                LinkRefusal::Used {
+                    number: number.clone(),
+                },
+            ),
+            (
+                token(),
+                note.clone(),
+                token().expires,
+                LinkRefusal::Expired {
+                    number: number.clone(),
+                },
+            ),
+            (
+                ApprovalToken {
+                    version: 1,
+                    ..token()
+                },
+                note.clone(),
+                now,
+                LinkRefusal::Superseded {
+                    number: number.clone(),
+                    version: 1,
+                },
+            ),
+            (
+                ApprovalToken {
+                    status: TokenStatus::Closed,
+                    ..token()
+                },
+                note.clone(),
+                now,
+                LinkRefusal::StepDecided {
+                    number: number.clone(),
+                },
+            ),
+            (
+                ApprovalToken {
+                    round: 0,
+                    ..token()
+                },
+                note.clone(),
+                now,
+                LinkRefusal::ReviewOver {
+                    number: number.clone(),
+                    state: NoteState::InReview,
+                },
+            ),
+            (
+                token(),
+                Note {
+                    state: NoteState::ChangesRequested,
+                    ..note.clone()
+                },
+                now,
+                LinkRefusal::ReviewOver {
+                    number: number.clone(),
+                    state: NoteState::ChangesRequested,
+                },
+            ),
+            (
+                token(),
+                Note {
+                    state: NoteState::Withdrawn,
+                    ..note.clone()
+                },
+                now,
+                LinkRefusal::Withdrawn {
+                    number: number.clone(),
+                },
+            ),
+        ];
+        for (token, note, now, want) in cases {
+            assert_eq!(check_link(&token, &note, now), Err(want));
+        }
+        let mut moved_on = note_in_review();
+        if let Some(r) = moved_on.review.as_mut() {
+            r.step = 1;
+        }
+        assert_eq!(
+            check_link(&token(), &moved_on, now),
+            Err(LinkRefusal::StepDecided { number })
+        );
+    }
+
+    #[test]
+    fn the_form_value_is_tied_to_its_link() {
+        assert_eq!(csrf_for("abc"), csrf_for("abc"));
+        assert_ne!(csrf_for("abc"), csrf_for("abd"));
+        assert_eq!(csrf_for("abc").len(), 32);
+    }
+}

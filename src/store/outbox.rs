@@ -1,0 +1,294 @@
+//! The outbox: one row per email, written in the transaction of the change that causes it,
+//! claimed by a daemon's mail worker under a lease, and finished as sent, deferred or
+//! failed. A daemon that dies mid-send loses its lease and another (or the restarted
+//! one) takes the row over.
+
+use jiff::Timestamp;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::review::WriteTx;
+use super::{Backend, Store, StoreError, parse_time};
+use crate::note::{NoteId, named_enum};
+
+named_enum! {
+    /// Which email a row is: it picks the template folder and the attachment.
+    MailKind, "mail kind" {
+        Approval = "approval",
+        Reminder = "reminder",
+        ChangesRequested = "changes-requested",
+        Delivery = "delivery",
+    }
+}
+
+named_enum! {
+    /// A row's state (INTERFACE.md, "Delivery statuses").
+    DeliveryStatus, "delivery status" {
+        Queued = "queued",
+        Sent = "sent",
+        Deferred = "deferred",
+        Failed = "failed",
+    }
+}
+
+/// An email to queue.
+pub struct NewMail {
+    pub note_id: NoteId,
+    pub kind: MailKind,
+    pub recipient: String,
+    pub recipient_name: Option<String>,
+    /// The distribution list a delivery goes to.
+    pub list: Option<String>,
+    /// What the templates are filled with.
+    pub context: Value,
+    /// A link's secret, kept only until the mail is sent or given up.
+    pub secret: Option<String>,
+    pub now: Timestamp,
+}
+
+/// A claimed row, ready to be composed and sent.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub note_id: NoteId,
+    pub kind: MailKind,
+    pub recipient: String,
+    pub recipient_name: Option<String>,
+    pub list: Option<String>,
+    pub context: Value,
+    pub secret: Option<String>,
+    /// Tries so far, this one included.
+    pub attempts: i64,
+    pub created: Timestamp,
+}
+
+/// How a try ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    Sent { at: Timestamp },
+    Deferred { next: Timestamp, error: String },
+    Failed { error: String },
+}
+
+/// One recipient of a note's distribution (`GET /api/notes/{id}/deliveries`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub recipient: String,
+    pub list: Option<String>,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<Timestamp>,
+}
+
+const CLAIM_SQLITE: &str = "UPDATE outbox SET claimed_by = $1, next_attempt_ms = $2, \
+     attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox \
+     WHERE status IN ('queued', 'deferred') AND next_attempt_ms <= $3 \
+     ORDER BY next_attempt_ms, id LIMIT $4) \
+     RETURNING id, note_id, kind, recipient, recipient_name, list, context, secret, attempts, created_ms";
+
+/// The same on PostgreSQL, where several daemons claim at once: `SKIP LOCKED` lets each
+/// take rows the others are not taking instead of queueing behind them.
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET claimed_by = $1, next_attempt_ms = $2, \
+     attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox \
+     WHERE status IN ('queued', 'deferred') AND next_attempt_ms <= $3 \
+     ORDER BY next_attempt_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, note_id, kind, recipient, recipient_name, list, context, secret, attempts, created_ms";
+
+impl Store {
+    /// Claims up to `limit` due rows for `worker` until `lease_end`.
+    pub async fn claim_mail(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_end: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(sql)
+            .bind(worker)
+            .bind(lease_end.as_millisecond())
+            .bind(now.as_millisecond())
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut rows = rows.iter().map(row_from).collect::<Result<Vec<_>, _>>()?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// Extends the lease on every row `worker` is still sending.
+    pub async fn renew_leases(&self, worker: &str, lease_end: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET next_attempt_ms = $1 WHERE claimed_by = $2")
+            .bind(lease_end.as_millisecond())
+            .bind(worker)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The distribution of a note, in the order it was queued.
+    pub async fn deliveries(&self, note: NoteId) -> Result<Vec<Delivery>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT recipient, list, status, attempts, last_error, sent_at FROM outbox \
+             WHERE note_id = $1 AND kind = 'delivery' ORDER BY id",
+        )
+        .bind(note)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Delivery {
+                    recipient: r.try_get("recipient")?,
+                    list: r.try_get("list")?,
+                    status: r
+                        .try_get::<String, _>("status")?
+                        .parse()
+                        .map_err(|detail| StoreError::Corrupt {
+                            what: "delivery status",
+                            detail,
+                        })?,
+                    attempts: r.try_get("attempts")?,
+                    last_error: r.try_get("last_error")?,
+                    sent_at: r
+                        .try_get::<Option<String>, _>("sent_at")?
+                        .as_deref()
+                        .map(parse_time)
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many rows of each status the outbox holds, for monitoring.
+    pub async fn count_mail_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status ORDER BY status")
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+            .collect()
+    }
+}
+
+impl WriteTx {
+    pub async fn enqueue(&mut self, mail: &NewMail) -> Result<(), StoreError> {
+        let now = mail.now.as_millisecond();
+        sqlx::query(
+            "INSERT INTO outbox (note_id, kind, recipient, recipient_name, list, context, secret, \
+             status, created_ms, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8)",
+        )
+        .bind(mail.note_id)
+        .bind(mail.kind.as_str())
+        .bind(&mail.recipient)
+        .bind(mail.recipient_name.clone())
+        .bind(mail.list.clone())
+        .bind(mail.context.to_string())
+        .bind(mail.secret.clone())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records how a try of row `id` ended and releases it. A row already marked sent (by a
+    /// daemon that took it over after this one's lease ran out) stays sent.
+    pub async fn finish_mail(&mut self, id: i64, finish: &Finish) -> Result<(), StoreError> {
+        let query = match finish {
+            Finish::Sent { at } => sqlx::query(
+                "UPDATE outbox SET status = 'sent', sent_at = $1, secret = NULL, \
+                 claimed_by = NULL, last_error = NULL WHERE id = $2",
+            )
+            .bind(at.to_string()),
+            Finish::Deferred { next, error } => sqlx::query(
+                "UPDATE outbox SET status = 'deferred', next_attempt_ms = $1, last_error = $2, \
+                 claimed_by = NULL WHERE id = $3 AND status <> 'sent'",
+            )
+            .bind(next.as_millisecond())
+            .bind(error.clone()),
+            Finish::Failed { error } => sqlx::query(
+                "UPDATE outbox SET status = 'failed', last_error = $1, secret = NULL, \
+                 claimed_by = NULL WHERE id = $2 AND status <> 'sent'",
+            )
+            .bind(error.clone()),
+        };
+        query.bind(id).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Sent and failed deliveries of a note, and how many are still to go.
+    pub async fn delivery_tally(&mut self, note: NoteId) -> Result<Tally, StoreError> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM outbox WHERE note_id = $1 AND kind = 'delivery' \
+             GROUP BY status",
+        )
+        .bind(note)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut tally = Tally::default();
+        for row in &rows {
+            let n: i64 = row.try_get("n")?;
+            match row.try_get::<String, _>("status")?.as_str() {
+                "sent" => tally.sent += n,
+                "failed" => tally.failed += n,
+                _ => tally.open += n,
+            }
+        }
+        Ok(tally)
+    }
+
+    /// Puts a failed delivery back in the queue; `false` if there was none to re-queue.
+    pub async fn requeue_delivery(
+        &mut self,
+        note: NoteId,
+        recipient: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'queued', next_attempt_ms = $1, created_ms = $1 \
+             WHERE note_id = $2 AND kind = 'delivery' AND recipient = $3 AND status = 'failed'",
+        )
+        .bind(now.as_millisecond())
+        .bind(note)
+        .bind(recipient)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// Where a note's distribution stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub sent: i64,
+    pub failed: i64,
+    pub open: i64,
+}
+
+fn row_from(row: &AnyRow) -> Result<OutboxRow, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        what: "outbox row",
+        detail,
+    };
+    let created: i64 = row.try_get("created_ms")?;
+    Ok(OutboxRow {
+        id: row.try_get("id")?,
+        note_id: row.try_get("note_id")?,
+        kind: row.try_get::<String, _>("kind")?.parse().map_err(corrupt)?,
+        recipient: row.try_get("recipient")?,
+        recipient_name: row.try_get("recipient_name")?,
+        list: row.try_get("list")?,
+        context: serde_json::from_str(&row.try_get::<String, _>("context")?)
+            .map_err(|e| corrupt(e.to_string()))?,
+        secret: row.try_get("secret")?,
+        attempts: row.try_get("attempts")?,
+        created: Timestamp::from_millisecond(created).map_err(|e| corrupt(e.to_string()))?,
+    })
+}

@@ -1,0 +1,486 @@
+//! The approval chain end to end: links read out of the mails a real SMTP server received,
+//! pages that change nothing when looked at, decisions that count once.
+
+use std::time::Duration;
+
+use notesd::config::{RuleSettings, Settings, StepSettings};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{DRAFTER, TestApp, TestDb, settings_for, spec};
+use crate::smtp::{Received, SmtpServer};
+
+pub const A1: &str = "a1@unit.example";
+pub const A2: &str = "a2@unit.example";
+pub const B1: &str = "b1@coreper.example";
+pub const B2: &str = "b2@coreper.example";
+pub const PUBLIC_URL: &str = "https://notes.presidency.example";
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Settings with a two-step chain (any of A1/A2, then all of B1/B2), mail through `smtp`,
+/// and short retry delays.
+pub fn chain_settings(db: &TestDb, smtp: &SmtpServer) -> Settings {
+    let mut settings = settings_for(db);
+    settings.http.public_url = PUBLIC_URL.to_owned();
+    settings.mail.transport = "smtp".to_owned();
+    settings.mail.smtp_url = Some(smtp.url().into());
+    settings.mail.retry_initial = Duration::from_millis(200);
+    settings.mail.retry_max = Duration::from_secs(1);
+    let step = |name: &str, approvers: [&str; 2], rule: &str| StepSettings {
+        name: name.to_owned(),
+        approvers: approvers.map(str::to_owned).to_vec(),
+        rule: RuleSettings::Word(rule.to_owned()),
+    };
+    settings.approval.steps = vec![
+        step("unit", [A1, A2], "any"),
+        step("coreper", [B1, B2], "all"),
+    ];
+    settings
+}
+
+/// The one approval mail to `to` among `mails` (the latest when there are several).
+pub fn mail_to<'a>(mails: &'a [Received], to: &str) -> &'a Received {
+    mails
+        .iter()
+        .rev()
+        .find(|m| m.to.iter().any(|t| t == to))
+        .unwrap_or_else(|| panic!("no mail to {to}"))
+}
+
+/// The link of the approval mail to `to`, pointed at the test server: it was built from
+/// `http.public_url`, never from a request's Host.
+pub fn link_for(app: &TestApp, mails: &[Received], to: &str) -> String {
+    let link = mail_to(mails, to)
+        .approval_link()
+        .expect("a link in the mail");
+    let path = link
+        .strip_prefix(PUBLIC_URL)
+        .unwrap_or_else(|| panic!("{link} is not under http.public_url"));
+    app.url(path)
+}
+
+pub async fn open(app: &TestApp, link: &str) -> (StatusCode, String) {
+    let response = app.client.get(link).send().await.expect("GET the link");
+    let status = response.status();
+    (status, response.text().await.expect("a page"))
+}
+
+pub fn csrf_of(page: &str) -> String {
+    let start = page
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no csrf field in {page}"))
+        + 19;
+    page[start..].chars().take_while(|c| *c != '"').collect()
+}
+
+/// Posts the form of the page behind `link`, as a browser would after opening it.
+pub async fn decide(
+    app: &TestApp,
+    link: &str,
+    decision: &str,
+    comment: &str,
+) -> (StatusCode, String) {
+    let csrf = csrf_of(&open(app, link).await.1);
+    post_form(app, link, decision, comment, &csrf).await
+}
+
+pub async fn post_form(
+    app: &TestApp,
+    link: &str,
+    decision: &str,
+    comment: &str,
+    csrf: &str,
+) -> (StatusCode, String) {
+    let response = app
+        .client
+        .post(link)
+        .header("user-agent", "approval-test/1.0")
+        .form(&[("decision", decision), ("comment", comment), ("csrf", csrf)])
+        .send()
+        .await
+        .expect("POST the form");
+    let status = response.status();
+    (status, response.text().await.expect("a page"))
+}
+
+pub async fn note(app: &TestApp, id: &str) -> Value {
+    app.get_note(id).await.json().await.expect("a note")
+}
+
+pub async fn audit(app: &TestApp, id: &str) -> Vec<Value> {
+    let body: Value = app
+        .get(&format!("/api/notes/{id}/audit"))
+        .await
+        .json()
+        .await
+        .expect("a trail");
+    body["audit"].as_array().cloned().unwrap_or_default()
+}
+
+/// Registers and submits a note; returns its id once both first-step mails arrived.
+pub async fn submitted(app: &TestApp, smtp: &SmtpServer) -> (String, Vec<Received>) {
+    let before = (smtp.to(A1).len(), smtp.to(A2).len());
+    let id = app.register(&spec(&["JAI"])).await["id"].to_string();
+    let response = app.post(&format!("/api/notes/{id}/submit")).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("a note");
+    assert_eq!(body["state"], "in_review");
+    let started = std::time::Instant::now();
+    while (smtp.to(A1).len(), smtp.to(A2).len()) != (before.0 + 1, before.1 + 1) {
+        assert!(started.elapsed() < WAIT, "no approval mails");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (id, smtp.received())
+}
+
+async fn wait_state(app: &TestApp, id: &str, state: &str) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let note = note(app, id).await;
+        if note["state"] == state {
+            return note;
+        }
+        assert!(started.elapsed() < WAIT, "note still {}", note["state"]);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_two_step_chain_is_driven_from_the_mails() {
+    let smtp = SmtpServer::start().await;
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
+    let (id, mails) = submitted(&app, &smtp).await;
+    let number = note(&app, &id).await["number"].as_str().unwrap().to_owned();
+
+    // Each first-step approver has a mail with a text and an HTML part, a link under the
+    // public URL, and the draft attached.
+    for to in [A1, A2] {
+        let mail = mail_to(&mails, to);
+        assert!(mail.subject().contains(&number), "{}", mail.subject());
+        assert!(mail.html().contains("/approve/"));
+        assert!(
+            mail.message_id().starts_with("notesd."),
+            "{}",
+            mail.message_id()
+        );
+        let attachments = mail.attachments();
+        assert_eq!(attachments.len(), 1);
+        assert_eq!(attachments[0].0, number.replace('/', "-") + ".pdf");
+        assert!(attachments[0].1.starts_with(b"%PDF-"));
+    }
+    assert_ne!(link_for(&app, &mails, A1), link_for(&app, &mails, A2));
+
+    let viewed = note(&app, &id).await;
+    assert_eq!(viewed["steps"][0]["status"], "pending");
+    assert_eq!(viewed["steps"][1]["status"], "waiting");
+
+    let (status, page) = open(&app, &link_for(&app, &mails, A1)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&number) && page.contains("Test note") && page.contains("unit"));
+    let (status, page) = decide(&app, &link_for(&app, &mails, A1), "approve", "").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("approval of"), "{page}");
+
+    // Step two: both coreper approvers get links; the other unit approver's is spent.
+    let mails = smtp.wait_for(4, WAIT).await;
+    let (status, page) = open(&app, &link_for(&app, &mails, A2)).await;
+    assert_eq!(status, 410, "{page}");
+    let viewed = note(&app, &id).await;
+    assert_eq!(viewed["state"], "in_review");
+    assert_eq!(viewed["steps"][0]["status"], "approved");
+    assert_eq!(viewed["steps"][1]["status"], "pending");
+
+    let (status, _) = decide(&app, &link_for(&app, &mails, B1), "approve", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        note(&app, &id).await["state"],
+        "in_review",
+        "all of coreper must approve"
+    );
+    let (status, page) = decide(&app, &link_for(&app, &mails, B2), "approve", "Fine.").await;
+    assert_eq!(status, 200);
+    // The page showed who had already decided.
+    let viewed = note(&app, &id).await;
+    assert_eq!(viewed["state"], "issued", "{page}");
+    assert_eq!(viewed["steps"][1]["approvers"][1]["comment"], "Fine.");
+
+    let trail = audit(&app, &id).await;
+    let actions: Vec<&str> = trail
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in ["registered", "submitted", "mailed", "approved", "issued"] {
+        assert!(actions.contains(&expected), "{actions:?}");
+    }
+    let approvals: Vec<&Value> = trail.iter().filter(|e| e["action"] == "approved").collect();
+    assert_eq!(approvals.len(), 3);
+    assert_eq!(approvals[0]["actor"], A1);
+    assert_eq!(approvals[0]["client"], "127.0.0.1");
+    assert_eq!(approvals[0]["user_agent"], "approval-test/1.0");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn looking_at_a_link_changes_nothing() {
+    let smtp = SmtpServer::start().await;
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
+    let (id, mails) = submitted(&app, &smtp).await;
+    // Let the worker record the mails it sent before taking the snapshot.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let link = link_for(&app, &mails, A1);
+    let tokens = || async {
+        let store = app_store(&db).await;
+        let rows: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT id, status, reminded FROM approval_tokens ORDER BY id")
+                .fetch_all(&store)
+                .await
+                .expect("the tokens");
+        rows
+    };
+    let before = (
+        note(&app, &id).await,
+        audit(&app, &id).await,
+        tokens().await,
+    );
+    for _ in 0..3 {
+        let response = app.client.get(&link).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("<form method=\"post\"")
+        );
+    }
+    let head = app.client.head(&link).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert!(head.text().await.unwrap().is_empty());
+    let pdf = app.client.get(format!("{link}/pdf")).send().await.unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    let after = (
+        note(&app, &id).await,
+        audit(&app, &id).await,
+        tokens().await,
+    );
+    assert_eq!(before, after);
+    assert_eq!(before.2.len(), 2);
+    assert!(before.2.iter().all(|(_, status, _)| status == "pending"));
+    app.stop().await;
+}
+
+/// A read connection to a test's SQLite database, to look at what the API does not show.
+async fn app_store(db: &TestDb) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&db.url())
+        .await
+        .expect("the test database")
+}
+
+#[tokio::test]
+async fn forged_reused_spent_expired_and_superseded_links_are_refused() {
+    let smtp = SmtpServer::start().await;
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
+    let (id, mails) = submitted(&app, &smtp).await;
+
+    // Forged: unknown, 404, on GET and POST alike.
+    let forged = app.url("/approve/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    assert_eq!(open(&app, &forged).await.0, 404);
+    assert_eq!(post_form(&app, &forged, "approve", "", "x").await.0, 404);
+
+    // A form that did not come from the link's page.
+    let a1 = link_for(&app, &mails, A1);
+    let (status, _) = post_form(&app, &a1, "approve", "", "not-the-csrf-value").await;
+    assert_eq!(status, 403);
+    assert_eq!(note(&app, &id).await["steps"][0]["status"], "pending");
+
+    // Reused, and spent (the other approver of the any-of step).
+    let csrf = csrf_of(&open(&app, &a1).await.1);
+    assert_eq!(post_form(&app, &a1, "approve", "", &csrf).await.0, 200);
+    // What people did; the worker's "mailed" entries come and go on their own schedule.
+    let decisions = || async {
+        let trail = audit(&app, &id).await;
+        trail
+            .into_iter()
+            .filter(|e| e["action"] != "mailed")
+            .count()
+    };
+    let trail = decisions().await;
+    let (status, page) = post_form(&app, &a1, "approve", "", &csrf).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("already been used"), "{page}");
+    let a2 = link_for(&app, &mails, A2);
+    assert_eq!(open(&app, &a2).await.0, 410);
+    let (status, page) = post_form(&app, &a2, "reject", "late", &csrf_of_link(&a2)).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("already been decided"), "{page}");
+    assert_eq!(decisions().await, trail, "refusals leave no trace");
+
+    // Expired: three days and a minute later.
+    let mails = smtp.wait_for(4, WAIT).await;
+    let b1 = link_for(&app, &mails, B1);
+    let csrf = csrf_of(&open(&app, &b1).await.1);
+    app.clock
+        .set(crate::helpers::default_time() + jiff::SignedDuration::from_mins(72 * 60 + 1));
+    let (status, page) = post_form(&app, &b1, "approve", "", &csrf).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("expired"), "{page}");
+    assert_eq!(
+        note(&app, &id).await["steps"][1]["approvers"][0]["decision"],
+        Value::Null
+    );
+    app.clock.set(crate::helpers::default_time());
+
+    // Superseded by an edit: changes requested, the note edited, the old links dead.
+    let (status, _) = decide(&app, &link_for(&app, &mails, B2), "reject", "Redo point 2.").await;
+    assert_eq!(status, 200);
+    assert_eq!(app.put_note(&id, &spec(&["JAI"])).await.status(), 200);
+    let (status, page) = open(&app, &b1).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("since been changed"), "{page}");
+    // Submitted again, the new version goes out with new links; the old ones stay dead.
+    assert_eq!(
+        app.post(&format!("/api/notes/{id}/submit")).await.status(),
+        200
+    );
+    let mails = smtp.wait_for(7, WAIT).await;
+    assert_ne!(link_for(&app, &mails, A1), a1);
+    assert_eq!(open(&app, &a1).await.0, 410);
+    assert_eq!(open(&app, &link_for(&app, &mails, A1)).await.0, 200);
+    assert_eq!(note(&app, &id).await["review_round"], 2);
+    app.stop().await;
+}
+
+/// The CSRF value a page would carry, for links whose page can no longer be opened.
+fn csrf_of_link(link: &str) -> String {
+    let secret = link.rsplit('/').next().unwrap_or_default();
+    notesd::service::csrf_for(secret)
+}
+
+#[tokio::test]
+async fn requesting_changes_needs_a_comment_and_the_drafter_is_told() {
+    let smtp = SmtpServer::start().await;
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
+    let (id, mails) = submitted(&app, &smtp).await;
+    let a1 = link_for(&app, &mails, A1);
+
+    let (status, page) = decide(&app, &a1, "reject", "   ").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("comment is required"), "{page}");
+    assert_eq!(note(&app, &id).await["state"], "in_review");
+
+    let comment = "Point 3 contradicts the Council's position of 12 May.";
+    let (status, page) = decide(&app, &a1, "reject", comment).await;
+    assert_eq!(status, 200, "{page}");
+    let viewed = wait_state(&app, &id, "changes_requested").await;
+    assert_eq!(viewed["steps"][0]["status"], "changes_requested");
+    let mails = smtp.wait_for(3, WAIT).await;
+    let notice = mail_to(&mails, DRAFTER);
+    assert!(
+        notice.subject().starts_with("Changes requested"),
+        "{}",
+        notice.subject()
+    );
+    assert!(notice.text().contains(comment), "{}", notice.text());
+    assert!(notice.text().contains(A1));
+    // The other approver's link closed with the review.
+    assert_eq!(open(&app, &link_for(&app, &mails, A2)).await.0, 410);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn approval_mail_waits_for_the_smtp_server_to_come_back() {
+    let smtp = SmtpServer::start().await;
+    let port = smtp.addr.port();
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
+    smtp.stop();
+    drop(smtp);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let id = app.register(&spec(&["JAI"])).await["id"].to_string();
+    assert_eq!(
+        app.post(&format!("/api/notes/{id}/submit")).await.status(),
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let trail = audit(&app, &id).await;
+    assert!(!trail.iter().any(|e| e["action"] == "mailed"), "{trail:?}");
+
+    let smtp = SmtpServer::start_on(port).await;
+    let mails = smtp.wait_for(2, WAIT).await;
+    let mut to: Vec<&str> = mails.iter().map(|m| m.to[0].as_str()).collect();
+    to.sort();
+    assert_eq!(to, [A1, A2]);
+    app.stop().await;
+}
+
+async fn two_approvers_at_once(db: TestDb) {
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
+    let (id, mails) = submitted(&app, &smtp).await;
+    assert_eq!(
+        decide(&app, &link_for(&app, &mails, A1), "approve", "")
+            .await
+            .0,
+        200
+    );
+    let mails = smtp.wait_for(4, WAIT).await;
+    let (b1, b2) = (link_for(&app, &mails, B1), link_for(&app, &mails, B2));
+    let (c1, c2) = (
+        csrf_of(&open(&app, &b1).await.1),
+        csrf_of(&open(&app, &b2).await.1),
+    );
+    let (r1, r2) = tokio::join!(
+        post_form(&app, &b1, "approve", "", &c1),
+        post_form(&app, &b2, "approve", "", &c2)
+    );
+    assert_eq!((r1.0, r2.0), (StatusCode::OK, StatusCode::OK));
+    let viewed = note(&app, &id).await;
+    assert_eq!(viewed["state"], "issued");
+    let approvals = audit(&app, &id)
+        .await
+        .into_iter()
+        .filter(|e| e["action"] == "approved" && e["detail"] == "step coreper")
+        .count();
+    assert_eq!(approvals, 2);
+
+    // The same link posted twice at once counts once.
+    let (id, mails) = submitted(&app, &smtp).await;
+    let a1 = link_for(&app, &mails, A1);
+    let csrf = csrf_of(&open(&app, &a1).await.1);
+    let (r1, r2) = tokio::join!(
+        post_form(&app, &a1, "approve", "", &csrf),
+        post_form(&app, &a1, "approve", "", &csrf)
+    );
+    let mut statuses = [r1.0.as_u16(), r2.0.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 410]);
+    let approvals = audit(&app, &id)
+        .await
+        .into_iter()
+        .filter(|e| e["action"] == "approved")
+        .count();
+    assert_eq!(approvals, 1);
+    app.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test]
+async fn simultaneous_decisions_count_once_each_on_sqlite() {
+    two_approvers_at_once(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn simultaneous_decisions_count_once_each_on_postgres() {
+    if let Some(db) = TestDb::postgres("simultaneous_decisions_count_once_each_on_postgres").await {
+        two_approvers_at_once(db).await;
+    }
+}

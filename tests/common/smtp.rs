@@ -1,0 +1,273 @@
+//! A real SMTP server on loopback for the tests: speaks enough ESMTP for lettre (EHLO,
+//! MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every accepted message, and answers chosen
+//! recipients with scripted replies (`451` twice, then accept; `550` always).
+
+#![allow(dead_code)] // each test binary uses its own part of it
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mail_parser::MimeHeaders;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// One accepted message.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: Vec<u8>,
+}
+
+impl Received {
+    pub fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(&self.data)
+            .expect("a parsable message")
+    }
+
+    pub fn subject(&self) -> String {
+        self.parsed().subject().unwrap_or_default().to_owned()
+    }
+
+    pub fn text(&self) -> String {
+        self.parsed()
+            .body_text(0)
+            .map(|t| t.into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn html(&self) -> String {
+        self.parsed()
+            .body_html(0)
+            .map(|t| t.into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn message_id(&self) -> String {
+        self.parsed().message_id().unwrap_or_default().to_owned()
+    }
+
+    /// The attachments: file name and bytes.
+    pub fn attachments(&self) -> Vec<(String, Vec<u8>)> {
+        let message = self.parsed();
+        message
+            .attachments()
+            .map(|a| {
+                (
+                    a.attachment_name().unwrap_or_default().to_owned(),
+                    a.contents().to_vec(),
+                )
+            })
+            .collect()
+    }
+
+    /// The first `…/approve/<token>` link in the text part.
+    pub fn approval_link(&self) -> Option<String> {
+        let text = self.text();
+        let start = text.find("http")?;
+        let link: String = text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        link.contains("/approve/").then_some(link)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    received: Vec<Received>,
+    /// Replies to give at RCPT TO for an address, one per attempt; then 250.
+    scripts: HashMap<String, VecDeque<String>>,
+    /// Addresses refused with this reply on every attempt.
+    always: HashMap<String, String>,
+    /// RCPT attempts per address.
+    attempts: HashMap<String, usize>,
+}
+
+pub struct SmtpServer {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: JoinHandle<()>,
+}
+
+impl SmtpServer {
+    pub async fn start() -> Self {
+        Self::start_on(0).await
+    }
+
+    /// On a given port (to bring a server back where a daemon expects it).
+    pub async fn start_on(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind the test SMTP server");
+        Self::serve(listener, Arc::default())
+    }
+
+    fn serve(listener: TcpListener, state: Arc<Mutex<State>>) -> Self {
+        let addr = listener.local_addr().expect("a local address");
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let _ = session(stream, state).await;
+                });
+            }
+        });
+        Self { addr, state, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+
+    /// Stops listening (connections already open are dropped when their task notices).
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+
+    /// Answers `rcpt` with these replies on its next attempts, then accepts.
+    pub fn script(&self, rcpt: &str, replies: &[&str]) {
+        self.lock().scripts.insert(
+            rcpt.to_owned(),
+            replies.iter().map(|r| r.to_string()).collect(),
+        );
+    }
+
+    /// Answers `rcpt` with `reply` on every attempt.
+    pub fn refuse(&self, rcpt: &str, reply: &str) {
+        self.lock().always.insert(rcpt.to_owned(), reply.to_owned());
+    }
+
+    pub fn attempts(&self, rcpt: &str) -> usize {
+        self.lock().attempts.get(rcpt).copied().unwrap_or(0)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.lock().received.clone()
+    }
+
+    /// Messages to `rcpt`.
+    pub fn to(&self, rcpt: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t == rcpt))
+            .collect()
+    }
+
+    /// Waits until at least `n` messages arrived; panics after `timeout`.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        let started = Instant::now();
+        loop {
+            let received = self.received();
+            if received.len() >= n {
+                return received;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "expected {n} messages within {timeout:?}, got {}",
+                received.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 localhost test ESMTP\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let command = line.trim_end().to_owned();
+        let upper = command.to_ascii_uppercase();
+        let reply: String = if upper.starts_with("EHLO") {
+            "250-localhost\r\n250-8BITMIME\r\n250 SIZE 104857600".into()
+        } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
+            "250 OK".into()
+        } else if upper.starts_with("RSET") {
+            from.clear();
+            to.clear();
+            "250 OK".into()
+        } else if upper.starts_with("MAIL FROM:") {
+            from = address(&command[10..]);
+            to.clear();
+            "250 OK".into()
+        } else if upper.starts_with("RCPT TO:") {
+            let rcpt = address(&command[8..]);
+            let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+            *s.attempts.entry(rcpt.clone()).or_default() += 1;
+            let scripted = s.scripts.get_mut(&rcpt).and_then(VecDeque::pop_front);
+            match scripted.or_else(|| s.always.get(&rcpt).cloned()) {
+                Some(reply) => reply,
+                None => {
+                    to.push(rcpt);
+                    "250 OK".into()
+                }
+            }
+        } else if upper == "DATA" {
+            if to.is_empty() {
+                "554 no valid recipients".into()
+            } else {
+                write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                let mut data = Vec::new();
+                loop {
+                    line.clear();
+                    if lines.read_line(&mut line).await? == 0 {
+                        return Ok(());
+                    }
+                    if line == ".\r\n" || line == ".\n" {
+                        break;
+                    }
+                    let unstuffed = line.strip_prefix('.').unwrap_or(&line);
+                    data.extend_from_slice(unstuffed.as_bytes());
+                }
+                state
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .received
+                    .push(Received {
+                        from: from.clone(),
+                        to: std::mem::take(&mut to),
+                        data,
+                    });
+                "250 OK queued".into()
+            }
+        } else if upper.starts_with("QUIT") {
+            write.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            "502 command not implemented".into()
+        };
+        write.write_all(reply.as_bytes()).await?;
+        write.write_all(b"\r\n").await?;
+    }
+}
+
+/// `<a@b.c> SIZE=123` → `a@b.c`.
+fn address(arg: &str) -> String {
+    let arg = arg.trim();
+    match (arg.find('<'), arg.find('>')) {
+        (Some(a), Some(b)) if a < b => arg[a + 1..b].to_owned(),
+        _ => arg.split_whitespace().next().unwrap_or_default().to_owned(),
+    }
+}
