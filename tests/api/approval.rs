@@ -133,6 +133,21 @@ pub async fn submitted(app: &TestApp, smtp: &SmtpServer) -> (String, Vec<Receive
     (id, smtp.received())
 }
 
+/// Waits until the worker recorded `n` mails of a note as sent.
+async fn wait_mailed(app: &TestApp, id: &str, n: usize) {
+    let started = std::time::Instant::now();
+    while audit(app, id)
+        .await
+        .iter()
+        .filter(|e| e["action"] == "mailed")
+        .count()
+        < n
+    {
+        assert!(started.elapsed() < WAIT, "mails not recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn wait_state(app: &TestApp, id: &str, state: &str) -> Value {
     let started = std::time::Instant::now();
     loop {
@@ -286,7 +301,10 @@ async fn app_store(db: &TestDb) -> sqlx::AnyPool {
 async fn forged_reused_spent_expired_and_superseded_links_are_refused() {
     let smtp = SmtpServer::start().await;
     let db = TestDb::sqlite();
-    let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
+    let mut settings = chain_settings(&db, &smtp);
+    // The clock jumps three days below; no reminders meanwhile.
+    settings.approval.remind_after = Duration::from_secs(30 * 86_400);
+    let app = TestApp::spawn(&settings).await;
     let (id, mails) = submitted(&app, &smtp).await;
 
     // Forged: unknown, 404, on GET and POST alike.
@@ -324,6 +342,7 @@ async fn forged_reused_spent_expired_and_superseded_links_are_refused() {
 
     // Expired: three days and a minute later.
     let mails = smtp.wait_for(4, WAIT).await;
+    wait_mailed(&app, &id, 4).await;
     let b1 = link_for(&app, &mails, B1);
     let csrf = csrf_of(&open(&app, &b1).await.1);
     app.clock
@@ -483,4 +502,83 @@ async fn simultaneous_decisions_count_once_each_on_postgres() {
     if let Some(db) = TestDb::postgres("simultaneous_decisions_count_once_each_on_postgres").await {
         two_approvers_at_once(db).await;
     }
+}
+
+#[tokio::test]
+async fn an_approver_who_has_not_decided_gets_one_reminder() {
+    let smtp = SmtpServer::start().await;
+    let db = TestDb::sqlite();
+    let mut settings = chain_settings(&db, &smtp);
+    settings.approval.remind_after = Duration::from_secs(3600);
+    let app = TestApp::spawn(&settings).await;
+    let (id, mails) = submitted(&app, &smtp).await;
+    let first = link_for(&app, &mails, A1);
+    // The clock is about to jump an hour: let the worker record the sends first, or their
+    // leases would lapse with the jump and the mails go out again.
+    wait_mailed(&app, &id, 2).await;
+
+    // An hour and a minute later, each undecided approver gets one reminder with a new link.
+    app.clock
+        .set(crate::helpers::default_time() + jiff::SignedDuration::from_mins(61));
+    let mails = smtp.wait_for(4, WAIT).await;
+    let reminder = mail_to(&mails, A1);
+    assert!(
+        reminder.subject().starts_with("Reminder"),
+        "{}",
+        reminder.subject()
+    );
+    let second = link_for(&app, &mails, A1);
+    assert_ne!(first, second);
+    assert_eq!(
+        open(&app, &first).await.0,
+        200,
+        "the first link still works"
+    );
+    assert_eq!(open(&app, &second).await.0, 200);
+
+    // Deciding through one spends both; and there is no second reminder.
+    assert_eq!(decide(&app, &second, "reject", "Not yet.").await.0, 200);
+    assert_eq!(open(&app, &first).await.0, 410);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let subjects: Vec<String> = smtp.to(A1).iter().map(|m| m.subject()).collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert_eq!(smtp.to(A2).len(), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_embedded_default_writes_each_mail_as_an_eml_file() {
+    let db = TestDb::sqlite();
+    let settings = settings_for(&db);
+    let dir = settings.mail.dir.clone();
+    let app = TestApp::spawn(&settings).await;
+    let id = app.register(&spec(&["JAI"])).await["id"].to_string();
+    assert_eq!(
+        app.post(&format!("/api/notes/{id}/submit")).await.status(),
+        200
+    );
+    let started = std::time::Instant::now();
+    let file = loop {
+        let found = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "eml"));
+        if let Some(file) = found {
+            break file;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "no .eml file in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let text = std::fs::read_to_string(&file).expect("a readable .eml");
+    assert!(text.contains("To: approver@presidency.example"), "{text}");
+    assert!(text.contains("http://127.0.0.1:8080/approve/"), "{text}");
+    assert!(text.contains("Content-Type: application/pdf"), "{text}");
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
 }
