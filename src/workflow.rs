@@ -34,6 +34,8 @@ pub enum Event {
     Distribute,
     /// The drafter takes the note back.
     Withdraw,
+    /// A revision (`REV k`) of the issued document is registered; the original stays.
+    Revise,
 }
 
 impl Event {
@@ -46,6 +48,7 @@ impl Event {
             Self::Approve => "approve",
             Self::Distribute => "distribute",
             Self::Withdraw => "withdraw",
+            Self::Revise => "revise",
         }
     }
 }
@@ -70,6 +73,7 @@ pub fn transition(state: NoteState, event: Event) -> Result<NoteState, WorkflowE
         (InReview, Approve) => Ok(Issued),
         (Issued, Distribute) => Ok(Distributed),
         (Draft | InReview | ChangesRequested, Withdraw) => Ok(Withdrawn),
+        (Issued | Distributed, Revise) => Ok(state),
         _ => Err(WorkflowError { state, event }),
     }
 }
@@ -280,7 +284,15 @@ mod tests {
     use Event::*;
     use NoteState::*;
 
-    const EVENTS: [Event; 6] = [Edit, Submit, RequestChanges, Approve, Distribute, Withdraw];
+    const EVENTS: [Event; 7] = [
+        Edit,
+        Submit,
+        RequestChanges,
+        Approve,
+        Distribute,
+        Withdraw,
+        Revise,
+    ];
 
     /// Every (state, event) pair, with the expected outcome (`None` = refused).
     #[test]
@@ -296,6 +308,8 @@ mod tests {
             (InReview, Approve, Issued),
             (InReview, Withdraw, Withdrawn),
             (Issued, Distribute, Distributed),
+            (Issued, Revise, Issued),
+            (Distributed, Revise, Distributed),
         ];
         for state in NoteState::ALL {
             for event in EVENTS {

@@ -43,6 +43,7 @@ pub fn router(service: Service, pages: TemplateSet) -> Router {
         .route("/api/notes/{id}/pdf", get(notes::pdf))
         .route("/api/notes/{id}/withdraw", post(notes::withdraw))
         .route("/api/notes/{id}/submit", post(notes::submit))
+        .route("/api/notes/{id}/revise", post(notes::revise))
         .route("/api/notes/{id}/deliveries", get(notes::deliveries))
         .route(
             "/api/notes/{id}/deliveries/{recipient}/retry",

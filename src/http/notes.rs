@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{Caller, JsonBody};
+use super::extract::{Caller, JsonBody, OptionalJsonBody};
 use crate::note::Note;
 use crate::service::ListQuery;
 use crate::store::{Delivery, DeliveryStatus};
@@ -101,6 +101,22 @@ pub async fn submit(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(view(&state.service.submit(&who, &id).await?)))
+}
+
+/// `POST /api/notes/{id}/revise`, with an optional JSON body of fields to change.
+pub async fn revise(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    OptionalJsonBody(changes): OptionalJsonBody,
+) -> Result<impl IntoResponse, ApiError> {
+    let note = state.service.revise(&who, &id, changes).await?;
+    let location = format!("/api/notes/{}", note.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view(&note)),
+    ))
 }
 
 pub async fn deliveries(

@@ -2,15 +2,16 @@
 //! per-recipient delivery status, re-queueing, and revisions.
 
 use jiff::Timestamp;
-use serde_json::json;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::review::{brussels_time, file_name, subject_of};
 use super::{Service, ServiceError};
-use crate::note::Note;
+use crate::clock::brussels_date;
+use crate::note::{Note, NoteSpec, SpecError};
 use crate::secret;
 use crate::store::{Delivery, Document, MailKind, NewMail, Principal, WriteTx};
-use crate::workflow::NoteState;
+use crate::workflow::{Event, NoteState, transition};
 
 impl Service {
     /// Renders the final PDF (no DRAFT mark), stores its bytes and SHA-256, and queues one
@@ -138,6 +139,55 @@ impl Service {
             .await?
             .ok_or(super::LinkRefusal::Unknown)?;
         self.pdf(&note.to_string()).await
+    }
+
+    /// Registers `NNNN/k/YY REV k` revising an issued note: its spec copied, with the
+    /// top-level fields of `changes` replacing the copied ones, and validated as a
+    /// registration is. Codes stay those of the revised document.
+    #[tracing::instrument(skip_all, fields(note = id, by = %who.name))]
+    pub async fn revise(
+        &self,
+        who: &Principal,
+        id: &str,
+        changes: Option<Value>,
+    ) -> Result<Note, ServiceError> {
+        let of = self.note(id).await?;
+        transition(of.state, Event::Revise)?;
+        let mut spec = of.spec.clone();
+        match changes {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(fields)) => {
+                if fields.contains_key("codes") {
+                    return Err(SpecError {
+                        field: "codes".to_owned(),
+                        message: "a revision keeps the codes of the document it revises".to_owned(),
+                    }
+                    .into());
+                }
+                if let Some(target) = spec.as_object_mut() {
+                    target.extend(fields);
+                }
+            }
+            Some(_) => {
+                return Err(SpecError {
+                    field: String::new(),
+                    message: "the body must be a JSON object of the fields to change".to_owned(),
+                }
+                .into());
+            }
+        }
+        if let Some(fields) = spec.as_object_mut() {
+            let names: Vec<Value> = of.codes.iter().map(|c| c.name.as_str().into()).collect();
+            fields.insert("codes".to_owned(), names.into());
+        }
+        let now = self.clock.now();
+        let spec = NoteSpec::from_json(spec, &self.vocabulary, brussels_date(now))?;
+        let note = self
+            .store
+            .register_revision(&of, &spec.to_json(), &who.name, now)
+            .await?;
+        tracing::info!(number = %note.number, revises = %of.number, "revision registered");
+        Ok(note)
     }
 
     /// Whether a note's PDF is the stored, issued one.

@@ -122,6 +122,11 @@ impl Service {
             }
         };
         let mut tx = self.store.begin().await?;
+        if row.kind == MailKind::Delivery {
+            // Finishes of one note's deliveries take turns, so that whichever is last sees
+            // every other one done (on PostgreSQL two daemons may finish at once).
+            tx.lock_note(row.note_id).await?;
+        }
         tx.finish_mail(row.id, &finish).await?;
         match (&finish, row.kind) {
             (Finish::Deferred { .. }, _) => {}

@@ -161,6 +161,105 @@ impl Store {
         }))
     }
 
+    /// Registers revision k of the document `of` belongs to (the next k of its base
+    /// number) as a draft with `spec`, its codes' counters carried over with revision k.
+    /// The base document's row lock orders concurrent revisions of the same number.
+    #[tracing::instrument(skip_all, fields(of = of.id))]
+    pub async fn register_revision(
+        &self,
+        of: &Note,
+        spec: &Value,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Note, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT year, serial FROM notes WHERE id = $1")
+            .bind(of.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let (year, serial): (i64, i64) = (row.try_get("year")?, row.try_get("serial")?);
+        let base_lock = match self.backend {
+            super::Backend::Sqlite => {
+                "SELECT id FROM notes WHERE year = $1 AND serial = $2 AND revision = 0"
+            }
+            super::Backend::Postgres => {
+                "SELECT id FROM notes WHERE year = $1 AND serial = $2 AND revision = 0 FOR UPDATE"
+            }
+        };
+        sqlx::query(base_lock)
+            .bind(year)
+            .bind(serial)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let k: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(revision), 0) + 1 FROM notes WHERE year = $1 AND serial = $2",
+        )
+        .bind(year)
+        .bind(serial)
+        .fetch_one(&mut *tx)
+        .await?;
+        let bad = |detail: String| StoreError::Corrupt {
+            what: "number series",
+            detail,
+        };
+        let number = DocNumber::new(
+            u32::try_from(serial).map_err(|e| bad(e.to_string()))?,
+            u16::try_from(year).map_err(|e| bad(e.to_string()))?,
+        )
+        .revised(u16::try_from(k).map_err(|e| bad(e.to_string()))?);
+        let spec_text = spec.to_string();
+        let now_text = now.to_string();
+        let id: NoteId = sqlx::query_scalar(
+            "INSERT INTO notes (number, year, serial, codes, state, version, spec, created_by, \
+             created_at, updated_at, previous_id, revision) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10) RETURNING id",
+        )
+        .bind(number.to_string())
+        .bind(year)
+        .bind(serial)
+        .bind(codes_to_json(&of.codes))
+        .bind(NoteState::Draft.as_str())
+        .bind(&spec_text)
+        .bind(actor)
+        .bind(&now_text)
+        .bind(of.id)
+        .bind(k)
+        .fetch_one(&mut *tx)
+        .await?;
+        for position in 0..of.codes.len() as i64 {
+            sqlx::query(
+                "INSERT INTO note_codes (note_id, position, code, year, counter, revision) \
+                 SELECT $1, $2, code, year, counter, $3 FROM note_codes \
+                 WHERE note_id = $4 AND position = $5",
+            )
+            .bind(id)
+            .bind(position)
+            .bind(k)
+            .bind(of.id)
+            .bind(position)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_version(&mut tx, id, 1, &spec_text, actor, &now_text).await?;
+        let mut entry = AuditEntry::new(now, actor, "registered", Some(1));
+        entry.detail = Some(format!("revision {k}, revising {}", of.number));
+        audit::append(&mut tx, id, &entry).await?;
+        tx.commit().await?;
+        Ok(Note {
+            id,
+            number,
+            codes: of.codes.clone(),
+            state: NoteState::Draft,
+            version: 1,
+            spec: spec.clone(),
+            created_by: actor.to_owned(),
+            created_at: now,
+            updated_at: now,
+            review: None,
+            previous: Some(of.id),
+        })
+    }
+
     pub async fn note(&self, id: NoteId) -> Result<Option<Note>, StoreError> {
         let row = sqlx::query(select_notes!("WHERE id = $1"))
             .bind(id)

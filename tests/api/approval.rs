@@ -125,12 +125,8 @@ pub async fn submitted(app: &TestApp, smtp: &SmtpServer) -> (String, Vec<Receive
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("a note");
     assert_eq!(body["state"], "in_review");
-    let started = std::time::Instant::now();
-    while (smtp.to(A1).len(), smtp.to(A2).len()) != (before.0 + 1, before.1 + 1) {
-        assert!(started.elapsed() < WAIT, "no approval mails");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    (id, smtp.received())
+    smtp.wait_for_to(A1, before.0 + 1, WAIT).await;
+    (id, smtp.wait_for_to(A2, before.1 + 1, WAIT).await)
 }
 
 /// Waits until the worker recorded `n` mails of a note as sent.

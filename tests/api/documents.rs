@@ -2,6 +2,19 @@ use std::process::Command;
 
 use crate::helpers::{TestApp, TestDb, seed_spec, settings_for, spec};
 
+/// The text poppler extracts from a PDF.
+pub fn pdftotext(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("note.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[tokio::test]
 async fn a_draft_pdf_is_served_with_its_number_and_the_draft_mark() {
     let db = TestDb::sqlite();
@@ -19,15 +32,7 @@ async fn a_draft_pdf_is_served_with_its_number_and_the_draft_mark() {
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("note.pdf");
-    std::fs::write(&path, &bytes).unwrap();
-    let out = Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils)");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = pdftotext(&bytes);
     assert!(text.contains("DRAFT"), "{text}");
     assert!(text.contains("5001/26"), "{text}");
     assert!(text.contains("JAI 1 JAIEX 1 COLAC 1"), "{text}");

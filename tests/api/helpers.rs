@@ -107,7 +107,6 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub token: String,
-    #[allow(dead_code)] // used by the distribution tests
     pub admin_token: String,
     pub clock: Arc<ShiftedClock>,
     stop: Option<oneshot::Sender<()>>,

@@ -2,6 +2,7 @@
 
 mod approval;
 mod concurrency;
+mod distribution;
 mod documents;
 mod errors;
 mod helpers;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use mail_parser::MimeHeaders;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// One accepted message.
 #[derive(Debug, Clone)]
@@ -86,12 +86,15 @@ struct State {
     always: HashMap<String, String>,
     /// RCPT attempts per address.
     attempts: HashMap<String, usize>,
+    /// How long the server takes to accept each message's data.
+    delay: Duration,
 }
 
 pub struct SmtpServer {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
     task: JoinHandle<()>,
+    sessions: Arc<Mutex<Vec<AbortHandle>>>,
 }
 
 impl SmtpServer {
@@ -110,24 +113,42 @@ impl SmtpServer {
     fn serve(listener: TcpListener, state: Arc<Mutex<State>>) -> Self {
         let addr = listener.local_addr().expect("a local address");
         let shared = state.clone();
+        let sessions: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+        let open = sessions.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let state = shared.clone();
-                tokio::spawn(async move {
+                let handle = tokio::spawn(async move {
                     let _ = session(stream, state).await;
                 });
+                open.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(handle.abort_handle());
             }
         });
-        Self { addr, state, task }
+        Self {
+            addr,
+            state,
+            task,
+            sessions,
+        }
     }
 
     pub fn url(&self) -> String {
         format!("smtp://{}", self.addr)
     }
 
-    /// Stops listening (connections already open are dropped when their task notices).
+    /// Stops listening and drops every open connection, as a server that goes down.
     pub fn stop(&self) {
         self.task.abort();
+        for session in self
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            session.abort();
+        }
     }
 
     /// Answers `rcpt` with these replies on its next attempts, then accepts.
@@ -141,6 +162,11 @@ impl SmtpServer {
     /// Answers `rcpt` with `reply` on every attempt.
     pub fn refuse(&self, rcpt: &str, reply: &str) {
         self.lock().always.insert(rcpt.to_owned(), reply.to_owned());
+    }
+
+    /// Makes the server take `delay` to accept each message, like a busy relay.
+    pub fn slow_down(&self, delay: Duration) {
+        self.lock().delay = delay;
     }
 
     pub fn attempts(&self, rcpt: &str) -> usize {
@@ -176,6 +202,19 @@ impl SmtpServer {
         }
     }
 
+    /// Waits until `rcpt` has received `n` messages; returns them all.
+    pub async fn wait_for_to(&self, rcpt: &str, n: usize, timeout: Duration) -> Vec<Received> {
+        let started = Instant::now();
+        while self.to(rcpt).len() < n {
+            assert!(
+                started.elapsed() < timeout,
+                "expected {n} messages to {rcpt} within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.received()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -183,7 +222,7 @@ impl SmtpServer {
 
 impl Drop for SmtpServer {
     fn drop(&mut self) {
-        self.task.abort();
+        self.stop();
     }
 }
 
@@ -240,6 +279,10 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                     }
                     let unstuffed = line.strip_prefix('.').unwrap_or(&line);
                     data.extend_from_slice(unstuffed.as_bytes());
+                }
+                let delay = state.lock().unwrap_or_else(|p| p.into_inner()).delay;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
                 }
                 state
                     .lock()
