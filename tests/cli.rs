@@ -198,9 +198,20 @@ async fn start_serve(
     client: &reqwest::Client,
     env: &[(&str, &str)],
 ) -> (std::process::Child, String) {
+    start_serve_with(dir, client, &[], env).await
+}
+
+/// The same with extra arguments (`--config FILE`).
+async fn start_serve_with(
+    dir: &Path,
+    client: &reqwest::Client,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
     let port = free_port();
     let child = Command::new(BIN)
         .current_dir(dir)
+        .args(args)
         .arg("serve")
         .env("NOTESD__HTTP__BIND", format!("127.0.0.1:{port}"))
         .envs(env.iter().copied())
@@ -291,4 +302,164 @@ async fn a_killed_daemon_loses_no_registered_note() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[path = "common/smtp.rs"]
+mod smtp;
+
+/// A configuration that mails through `smtp_url`, with one approver and a list `many` of
+/// `recipients` addresses.
+fn distribution_config(smtp_url: &str, recipients: usize) -> String {
+    let mut config = format!(
+        "[http]\npublic_url = \"https://notes.example\"\n\
+         [mail]\ntransport = \"smtp\"\nsmtp_url = \"{smtp_url}\"\nretry_initial = \"1s\"\nretry_max = \"2s\"\n\
+         [approval]\n[[approval.steps]]\nname = \"Presidency\"\napprovers = [\"approver@presidency.example\"]\nrule = \"any\"\n"
+    );
+    for i in 0..recipients {
+        config.push_str(&format!(
+            "[[lists.many]]\ncode = \"R{i}\"\nname = \"Recipient {i}\"\nemails = [\"r{i}@many.example\"]\n"
+        ));
+    }
+    config
+}
+
+#[tokio::test]
+async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
+    const RECIPIENTS: usize = 300;
+    let server = smtp::SmtpServer::start().await;
+    // A relay that takes 25 ms a message: the distribution lasts long enough to be cut.
+    server.slow_down(Duration::from_millis(25));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("notesd.toml"),
+        distribution_config(&server.url(), RECIPIENTS),
+    )
+    .unwrap();
+    let config = ["--config", "notesd.toml"];
+    let created = notesd(
+        dir.path(),
+        &[
+            &config[..],
+            &["token", "create", "--name", "Anna", "--role", "drafter"],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let token = text(&created.stdout).trim().to_owned();
+    let client = reqwest::Client::new();
+    let (mut child, base) = start_serve_with(dir.path(), &client, &config, &[]).await;
+
+    let spec = serde_json::json!({
+        "language": "en", "from": "Presidency", "to": "Recipients", "subject": "Crash test",
+        "codes": ["JAI"], "unit": "JAI.1", "initials": "AB/cd", "body": "Text.",
+        "distribution": ["many"]
+    });
+    let note: serde_json::Value = client
+        .post(format!("{base}/api/notes"))
+        .bearer_auth(&token)
+        .json(&spec)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = note["id"].to_string();
+    let submitted = client
+        .post(format!("{base}/api/notes/{id}/submit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 200);
+    let mails = server.wait_for(1, Duration::from_secs(20)).await;
+    let link = mails[0].approval_link().expect("an approval link");
+    let link = link.replace("https://notes.example", &base);
+    let page = client
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    let csrf: String = page[start..].chars().take_while(|c| *c != '"').collect();
+    let decided = client
+        .post(&link)
+        .form(&[("decision", "approve"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 200);
+
+    // About a third of the way: SIGKILL.
+    server
+        .wait_for(1 + RECIPIENTS / 3, Duration::from_secs(60))
+        .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let at_kill = server.received().len() - 1;
+    assert!(
+        at_kill < RECIPIENTS,
+        "the distribution was cut ({at_kill} sent)"
+    );
+
+    let (child, base) = start_serve_with(dir.path(), &client, &config, &[]).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let state: serde_json::Value = client
+            .get(format!("{base}/api/notes/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if state["state"] == "distributed" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not distributed after restart");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut per_address = std::collections::HashMap::<String, usize>::new();
+    for mail in server.received().iter().skip(1) {
+        *per_address.entry(mail.to[0].clone()).or_default() += 1;
+    }
+    assert_eq!(per_address.len(), RECIPIENTS, "every recipient served");
+    let duplicates: usize = per_address.values().map(|n| n - 1).sum();
+    assert!(
+        duplicates <= 8,
+        "{duplicates} duplicates, more than the 8 in flight"
+    );
+    let report: serde_json::Value = client
+        .get(format!("{base}/api/notes/{id}/deliveries"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["summary"]["sent"], RECIPIENTS);
+    eprintln!("killed after {at_kill} of {RECIPIENTS}; {duplicates} duplicate(s) after restart");
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut child = child;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!("SIGTERM did not stop the daemon: {}", text(&out.stderr));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }

@@ -133,11 +133,18 @@ impl Service {
 
     /// The issued PDF behind a download link that has not expired.
     pub async fn download(&self, secret: &str) -> Result<super::Pdf, ServiceError> {
-        let note = self
+        let (note, expires) = self
             .store
-            .download(&secret::digest(secret), self.clock.now())
+            .download(&secret::digest(secret))
             .await?
             .ok_or(super::LinkRefusal::Unknown)?;
+        if self.clock.now() >= expires {
+            let note = self.note(&note.to_string()).await?;
+            return Err(super::LinkRefusal::DownloadExpired {
+                number: note.number.to_string(),
+            }
+            .into());
+        }
         self.pdf(&note.to_string()).await
     }
 

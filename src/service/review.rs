@@ -35,6 +35,10 @@ pub enum LinkRefusal {
     ReviewOver { number: String, state: NoteState },
     #[error("{number} has been withdrawn.")]
     Withdrawn { number: String },
+    #[error(
+        "This download link for {number} has expired. Ask the General Secretariat for the document."
+    )]
+    DownloadExpired { number: String },
 }
 
 /// What the approval page shows.

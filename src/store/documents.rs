@@ -30,15 +30,23 @@ impl Store {
         .transpose()
     }
 
-    /// The note a live download link opens.
-    pub async fn download(&self, hash: &str, now: Timestamp) -> Result<Option<NoteId>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT note_id FROM download_tokens WHERE token_hash = $1 AND expires_ms > $2",
-        )
-        .bind(hash)
-        .bind(now.as_millisecond())
-        .fetch_optional(&self.read)
-        .await?)
+    /// The note a download link opens, and when the link expires.
+    pub async fn download(&self, hash: &str) -> Result<Option<(NoteId, Timestamp)>, StoreError> {
+        let row =
+            sqlx::query("SELECT note_id, expires_ms FROM download_tokens WHERE token_hash = $1")
+                .bind(hash)
+                .fetch_optional(&self.read)
+                .await?;
+        row.map(|r| {
+            let expires: i64 = r.try_get("expires_ms")?;
+            let expires =
+                Timestamp::from_millisecond(expires).map_err(|e| StoreError::Corrupt {
+                    what: "download link",
+                    detail: e.to_string(),
+                })?;
+            Ok((r.try_get("note_id")?, expires))
+        })
+        .transpose()
     }
 }
 

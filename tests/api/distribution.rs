@@ -392,3 +392,52 @@ async fn an_issued_note_is_revised_as_rev_k_with_the_same_base_number() {
     assert_eq!(bad.status(), 422);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_pdf_too_large_to_attach_goes_as_a_download_link() {
+    let smtp = SmtpServer::start().await;
+    let db = TestDb::sqlite();
+    let mut settings = distribution_settings(&db, &smtp);
+    settings.mail.max_attachment = 1_000;
+    let app = TestApp::spawn(&settings).await;
+    let id = issued(&app, &smtp).await;
+    let pdf = app
+        .get(&format!("/api/notes/{id}/pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    distributed(&app, &id).await;
+    let mails = smtp.to(&addresses(&settings)[5]);
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert!(mail.attachments().is_empty());
+    let text = mail.text();
+    let start = text
+        .find(&format!("{PUBLIC_URL}/download/"))
+        .expect("a download link");
+    let link: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let local = app.url(link.strip_prefix(PUBLIC_URL).unwrap());
+    let response = app.client.get(&local).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(response.bytes().await.unwrap(), pdf);
+
+    // Valid for mail.download_ttl (7 days), not after.
+    app.clock
+        .set(crate::helpers::default_time() + jiff::SignedDuration::from_hours(7 * 24 + 1));
+    assert_eq!(app.client.get(&local).send().await.unwrap().status(), 410);
+    assert_eq!(
+        app.client
+            .get(app.url("/download/not-a-link"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    app.stop().await;
+}
