@@ -49,7 +49,8 @@ impl Worker {
         while !*stop.borrow() {
             let free = permits.available_permits();
             let mut claimed = 0;
-            if free > 0 {
+            // Claim in batches (half the permits at least), not one transaction per send.
+            if free > 0 && (free * 2 >= self.concurrency || in_flight.is_empty()) {
                 match self.service.claim_mail(&self.id, free).await {
                     Ok(rows) => {
                         claimed = rows.len();

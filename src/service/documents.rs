@@ -20,15 +20,36 @@ impl Service {
     pub async fn pdf(&self, id: &str) -> Result<Pdf, ServiceError> {
         let note = self.note(id).await?;
         if Self::is_issued(&note) {
-            let document = self.store.document(note.id).await?.ok_or_else(|| {
-                ServiceError::Internal(format!("issued note {} has no stored PDF", note.id))
-            })?;
-            return Ok(Pdf {
-                bytes: document.bytes,
-                file_name: file_name(&note),
-            });
+            return self.issued_pdf(&note).await;
         }
         self.draft_pdf(&note, note.version).await
+    }
+
+    /// The stored PDF of an issued note. Its bytes never change, so the last one read is
+    /// kept: a distribution attaches it to every message without reading it each time.
+    pub(super) async fn issued_pdf(&self, note: &Note) -> Result<Pdf, ServiceError> {
+        let cached = self.last_issued.lock().ok().and_then(|last| {
+            last.as_ref()
+                .filter(|(id, _)| *id == note.id)
+                .map(|(_, b)| b.clone())
+        });
+        let bytes = match cached {
+            Some(bytes) => bytes,
+            None => {
+                let document = self.store.document(note.id).await?.ok_or_else(|| {
+                    ServiceError::Internal(format!("issued note {} has no stored PDF", note.id))
+                })?;
+                let bytes = std::sync::Arc::new(document.bytes);
+                if let Ok(mut last) = self.last_issued.lock() {
+                    *last = Some((note.id, bytes.clone()));
+                }
+                bytes
+            }
+        };
+        Ok(Pdf {
+            bytes: bytes.to_vec(),
+            file_name: file_name(note),
+        })
     }
 
     /// A version's PDF marked DRAFT, dated when that version was saved: the same version

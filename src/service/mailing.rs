@@ -72,7 +72,7 @@ impl Service {
                 })
             }
             MailKind::Delivery if link.is_none() => {
-                let pdf = self.pdf(&note.id.to_string()).await?;
+                let pdf = self.issued_pdf(&note).await?;
                 Some(Attachment {
                     file_name: pdf.file_name,
                     bytes: pdf.bytes,

@@ -79,6 +79,9 @@ struct Workflow {
     give_up_after: Duration,
 }
 
+/// An issued note's PDF bytes, by note.
+type IssuedBytes = (NoteId, Arc<Vec<u8>>);
+
 /// Everything the use cases need, cheap to clone into each request.
 #[derive(Clone)]
 pub struct Service {
@@ -90,6 +93,8 @@ pub struct Service {
     workflow: Arc<Workflow>,
     /// Woken after a commit that queued mail, so the worker sends at once.
     mail_queued: Arc<Notify>,
+    /// The last issued PDF read, by note (see `issued_pdf`).
+    last_issued: Arc<std::sync::Mutex<Option<IssuedBytes>>>,
 }
 
 impl Service {
@@ -123,6 +128,7 @@ impl Service {
                 give_up_after: mail.give_up_after,
             }),
             mail_queued: Arc::new(Notify::new()),
+            last_issued: Arc::default(),
         })
     }
 

@@ -227,6 +227,8 @@ impl Drop for SmtpServer {
 }
 
 async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    // Replies go out at once, not held back for the client's delayed ACK.
+    stream.set_nodelay(true)?;
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 localhost test ESMTP\r\n").await?;
@@ -301,8 +303,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
         } else {
             "502 command not implemented".into()
         };
-        write.write_all(reply.as_bytes()).await?;
-        write.write_all(b"\r\n").await?;
+        write.write_all(format!("{reply}\r\n").as_bytes()).await?;
     }
 }
 
