@@ -55,5 +55,21 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
             .map_or(0, |(_, n)| *n);
         let _ = writeln!(out, "notesd_notes{{state=\"{state_name}\"}} {n}");
     }
+    let by_status = state
+        .service
+        .store()
+        .count_mail_by_status()
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    out.push_str(
+        "# HELP notesd_outbox_messages Emails in the outbox, by status.\n# TYPE notesd_outbox_messages gauge\n",
+    );
+    for status in crate::store::DeliveryStatus::ALL {
+        let n = by_status
+            .iter()
+            .find(|(s, _)| s == status.as_str())
+            .map_or(0, |(_, n)| *n);
+        let _ = writeln!(out, "notesd_outbox_messages{{status=\"{status}\"}} {n}");
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

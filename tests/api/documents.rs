@@ -90,6 +90,10 @@ async fn metrics_and_the_openapi_description_are_served() {
     assert!(text.contains("notesd_notes{state=\"draft\"} 1"), "{text}");
     assert!(text.contains("notesd_notes{state=\"issued\"} 0"), "{text}");
     assert!(
+        text.contains("notesd_outbox_messages{status=\"failed\"} 0"),
+        "{text}"
+    );
+    assert!(
         text.contains("notesd_http_requests_total{status=\"2xx\"} 1"),
         "{text}"
     );
@@ -105,7 +109,14 @@ async fn metrics_and_the_openapi_description_are_served() {
         .await
         .unwrap();
     assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/notes", "/api/notes/{id}", "/api/notes/{id}/pdf"] {
+    for path in [
+        "/api/notes",
+        "/api/notes/{id}",
+        "/api/notes/{id}/pdf",
+        "/api/notes/{id}/submit",
+        "/api/notes/{id}/deliveries",
+        "/approve/{token}",
+    ] {
         assert!(openapi["paths"][path].is_object(), "{path}");
     }
     app.stop().await;
