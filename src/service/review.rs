@@ -133,9 +133,8 @@ impl Service {
         Ok(note)
     }
 
-    /// The approval page behind a link. Reading it changes nothing and records nothing:
-    /// mail scanners open every link they see.
-    pub async fn approval_page(&self, secret: &str) -> Result<ApprovalPage, ServiceError> {
+    /// The token a link's secret names, and its note.
+    async fn link(&self, secret: &str) -> Result<(ApprovalToken, Note), ServiceError> {
         let token = self
             .store
             .approval_token(&secret::digest(secret))
@@ -146,6 +145,13 @@ impl Service {
             .note(token.note_id)
             .await?
             .ok_or(LinkRefusal::Unknown)?;
+        Ok((token, note))
+    }
+
+    /// The approval page behind a link. Reading it changes nothing and records nothing:
+    /// mail scanners open every link they see.
+    pub async fn approval_page(&self, secret: &str) -> Result<ApprovalPage, ServiceError> {
+        let (token, note) = self.link(secret).await?;
         check_link(&token, &note, self.clock.now())?;
         let review = note.review.clone().ok_or(LinkRefusal::Unknown)?;
         Ok(ApprovalPage {
@@ -159,16 +165,7 @@ impl Service {
     /// The note version a link is about, for the page's draft PDF: readable with a link
     /// that is known and not expired.
     pub async fn approval_draft(&self, secret: &str) -> Result<super::Pdf, ServiceError> {
-        let token = self
-            .store
-            .approval_token(&secret::digest(secret))
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        let note = self
-            .store
-            .note(token.note_id)
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
+        let (token, note) = self.link(secret).await?;
         if self.clock.now() >= token.expires {
             return Err(LinkRefusal::Expired {
                 number: note.number.to_string(),
