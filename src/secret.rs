@@ -17,10 +17,12 @@ pub fn generate(prefix: &str) -> (String, String) {
 
 /// The SHA-256 of a presented secret, in lower-case hex: what the database is searched for.
 pub fn digest(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Bytes in lower-case hex, as digests are shown and stored.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ impl Service {
         now: Timestamp,
     ) -> Result<(), ServiceError> {
         let bytes = self.render(note, note.version, false, now).await?;
-        let sha256 = hex(&Sha256::digest(&bytes));
+        let sha256 = secret::hex(&Sha256::digest(&bytes));
         let too_large = bytes.len() as u64 > self.workflow.max_attachment;
         tx.store_document(
             note.id,
@@ -207,8 +207,4 @@ struct Recipient {
     email: String,
     name: String,
     list: String,
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
