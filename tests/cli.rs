@@ -191,6 +191,13 @@ async fn serve_creates_its_database_answers_and_stops_on_sigterm() {
     assert!(!log.contains(&token), "the token never reaches the log");
 }
 
+/// An authenticated GET answered with JSON.
+async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+    let response = client.get(url).bearer_auth(token).send().await;
+    let response = response.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    response.json().await.expect("a JSON answer")
+}
+
 /// Starts `notesd serve` in `dir` on a free port with `env`, keeping its log (stderr) for
 /// the caller, and waits until it answers.
 async fn start_serve(
@@ -266,15 +273,8 @@ async fn a_killed_daemon_loses_no_registered_note() {
     child.wait().unwrap();
 
     let (mut child, base) = start_serve(dir.path(), &client, &[]).await;
-    let listed: serde_json::Value = client
-        .get(format!("{base}/api/notes?limit=1000"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: serde_json::Value =
+        get_json(&client, &format!("{base}/api/notes?limit=1000"), &token).await;
     let mut stored: Vec<serde_json::Value> = listed["notes"]
         .as_array()
         .unwrap()
@@ -409,15 +409,8 @@ async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
     let (child, base) = start_serve_with(dir.path(), &client, &config, &[]).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let state: serde_json::Value = client
-            .get(format!("{base}/api/notes/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let state: serde_json::Value =
+            get_json(&client, &format!("{base}/api/notes/{id}"), &token).await;
         if state["state"] == "distributed" {
             break;
         }
@@ -434,15 +427,12 @@ async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
         duplicates <= 8,
         "{duplicates} duplicates, more than the 8 in flight"
     );
-    let report: serde_json::Value = client
-        .get(format!("{base}/api/notes/{id}/deliveries"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report: serde_json::Value = get_json(
+        &client,
+        &format!("{base}/api/notes/{id}/deliveries"),
+        &token,
+    )
+    .await;
     assert_eq!(report["summary"]["sent"], RECIPIENTS);
     eprintln!("killed after {at_kill} of {RECIPIENTS}; {duplicates} duplicate(s) after restart");
 
