@@ -99,13 +99,7 @@ fn approve_view<'a>(
         .collect();
     ApproveView {
         title: format!("Approval: {number}"),
-        subject: page
-            .note
-            .spec
-            .get("subject")
-            .and_then(|s| s.as_str())
-            .unwrap_or_default()
-            .to_owned(),
+        subject: page.note.subject().to_owned(),
         number,
         step: &page.review.steps[page.token.step].name,
         step_no: page.token.step + 1,
@@ -170,12 +164,7 @@ pub async fn decide(
             }
             let view = View {
                 title: format!("Recorded: {number}"),
-                subject: note
-                    .spec
-                    .get("subject")
-                    .and_then(|s| s.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
+                subject: note.subject().to_owned(),
                 number,
                 message,
             };
@@ -211,19 +200,9 @@ pub async fn download(State(state): State<AppState>, Path(secret): Path<String>)
     }
 }
 
+/// No content security policy on PDFs: browsers' viewers break under `default-src 'none'`.
 fn pdf_response(pdf: crate::service::Pdf) -> Response {
-    let disposition = format!("inline; filename=\"{}\"", pdf.file_name);
-    // No content security policy here: browsers' PDF viewers break under `default-src 'none'`.
-    private(
-        (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
-            pdf.bytes,
-        )
-            .into_response(),
-    )
+    private(super::notes::pdf_response(pdf))
 }
 
 /// A plain page saying why the link does not work, with its status (404 unknown, 410

@@ -34,18 +34,22 @@ fn view(note: &Note) -> Value {
     })
 }
 
+/// 201 with the new note and its `Location`.
+fn created(note: &Note) -> impl IntoResponse + use<> {
+    (
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/notes/{}", note.id))],
+        Json(view(note)),
+    )
+}
+
 pub async fn register(
     State(state): State<AppState>,
     Caller(who): Caller,
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
     let note = state.service.register(&who, body).await?;
-    let location = format!("/api/notes/{}", note.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(view(&note)),
-    ))
+    Ok(created(&note))
 }
 
 pub async fn list(
@@ -76,15 +80,20 @@ pub async fn pdf(
     Caller(_): Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let pdf = state.service.pdf(&id).await?;
+    Ok(pdf_response(state.service.pdf(&id).await?))
+}
+
+/// A PDF shown inline under its file name (`6762-22.pdf`).
+pub fn pdf_response(pdf: crate::service::Pdf) -> axum::response::Response {
     let disposition = format!("inline; filename=\"{}\"", pdf.file_name);
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         pdf.bytes,
-    ))
+    )
+        .into_response()
 }
 
 pub async fn withdraw(
@@ -111,12 +120,7 @@ pub async fn revise(
     OptionalJsonBody(changes): OptionalJsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
     let note = state.service.revise(&who, &id, changes).await?;
-    let location = format!("/api/notes/{}", note.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(view(&note)),
-    ))
+    Ok(created(&note))
 }
 
 pub async fn deliveries(

@@ -108,21 +108,18 @@ impl Worker {
 /// Builds, sends and records one row. A failure to build counts as transient: a template
 /// fixed or a database back up lets a later try succeed.
 async fn deliver(service: &Service, mailer: &Mailer, row: OutboxRow) {
+    let transient = |e: &dyn std::fmt::Display| super::SendError {
+        permanent: false,
+        message: e.to_string(),
+    };
     let result = match service
         .letter(&row, mailer.domain(), &mailer.sender_name())
         .await
+        .map_err(|e| transient(&e))
+        .and_then(|letter| mailer.message(letter).map_err(|e| transient(&e)))
     {
-        Ok(letter) => match mailer.message(letter) {
-            Ok(message) => mailer.send(&message).await,
-            Err(e) => Err(super::SendError {
-                permanent: false,
-                message: e.to_string(),
-            }),
-        },
-        Err(e) => Err(super::SendError {
-            permanent: false,
-            message: e.to_string(),
-        }),
+        Ok(message) => mailer.send(&message).await,
+        Err(e) => Err(e),
     };
     if let Err(e) = &result {
         tracing::warn!(outbox = row.id, to = %row.recipient, attempt = row.attempts, permanent = e.permanent, error = %e.message, "mail not accepted");

@@ -104,6 +104,22 @@ pub struct Note {
     pub previous: Option<NoteId>,
 }
 
+impl Note {
+    /// The subject line of the current version.
+    pub fn subject(&self) -> &str {
+        self.spec
+            .get("subject")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// `6762-22.pdf`, `6314-1-22-REV-1.pdf`: the number with its separators made safe, as
+    /// the PDF is offered and attached.
+    pub fn file_name(&self) -> String {
+        format!("{}.pdf", self.number.to_string().replace(['/', ' '], "-"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,6 @@
 
 use jiff::Timestamp;
 
-use super::review::file_name;
 use super::{Service, ServiceError};
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteSpec, SpecError};
@@ -48,7 +47,7 @@ impl Service {
         };
         Ok(Pdf {
             bytes: bytes.to_vec(),
-            file_name: file_name(note),
+            file_name: note.file_name(),
         })
     }
 
@@ -58,7 +57,7 @@ impl Service {
         let (_, saved) = self.version(note, version).await?;
         Ok(Pdf {
             bytes: self.render(note, version, true, saved).await?,
-            file_name: file_name(note),
+            file_name: note.file_name(),
         })
     }
 

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::review::{brussels_time, file_name, subject_of};
+use super::review::brussels_time;
 use super::{Service, ServiceError};
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteSpec, SpecError};
@@ -53,10 +53,10 @@ impl Service {
                 list: Some(recipient.list),
                 context: json!({
                     "number": note.number.to_string(),
-                    "subject": subject_of(note),
+                    "subject": note.subject(),
                     "codes": codes.join(", "),
                     "recipient_name": recipient.name,
-                    "file_name": file_name(note),
+                    "file_name": note.file_name(),
                     "sha256": sha256,
                     "link_expires": too_large.then(|| brussels_time(link_expires)),
                 }),

@@ -3,7 +3,7 @@
 //! outbox rows, audit entries) in that one transaction.
 
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Service, ServiceError};
 use crate::note::{Note, SpecError};
@@ -278,7 +278,7 @@ impl Service {
                         list: None,
                         context: json!({
                             "number": note.number.to_string(),
-                            "subject": subject_of(&note),
+                            "subject": note.subject(),
                             "version": note.version,
                             "step": step_name,
                             "approver": token.approver,
@@ -293,7 +293,6 @@ impl Service {
             Outcome::Approved => {
                 tx.close_tokens(note.id).await?;
                 note.state = transition(note.state, Event::Approve)?;
-                note.review = Some(review.clone());
                 self.issue(&mut tx, &note, now).await?;
             }
         }
@@ -400,12 +399,12 @@ impl Service {
             list: None,
             context: json!({
                 "number": note.number.to_string(),
-                "subject": subject_of(note),
+                "subject": note.subject(),
                 "step": review.steps[review.step].name,
                 "drafter": note.created_by,
                 "version": note.version,
                 "expires": brussels_time(expires),
-                "file_name": file_name(note),
+                "file_name": note.file_name(),
                 "reminder": reminder_of.is_some(),
             }),
             secret: Some(link),
@@ -421,19 +420,6 @@ fn decision_action(decision: Decision) -> &'static str {
         Decision::Approve => "approved",
         Decision::Reject => "changes requested",
     }
-}
-
-pub(super) fn subject_of(note: &Note) -> String {
-    note.spec
-        .get("subject")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// `6762-22.pdf`, `6314-1-22-REV-1.pdf`: the number with its separators made safe.
-pub(super) fn file_name(note: &Note) -> String {
-    format!("{}.pdf", note.number.to_string().replace(['/', ' '], "-"))
 }
 
 /// "22 November 2026, 10:00" in Brussels, for emails and pages.

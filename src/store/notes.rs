@@ -68,53 +68,22 @@ impl Store {
                 counter: counter as u32,
             });
         }
-        let spec = new.spec.to_string();
-        let now = new.now.to_string();
-        let codes_json = codes_to_json(&codes);
-        let id: NoteId = sqlx::query_scalar(
-            "INSERT INTO notes (number, year, serial, codes, state, version, spec, created_by, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8) RETURNING id",
+        let note = insert_draft(
+            &mut tx,
+            Draft {
+                number,
+                codes,
+                revision: 0,
+                previous: None,
+                spec: new.spec,
+                created_by: new.created_by,
+                now: new.now,
+                detail: None,
+            },
         )
-        .bind(number.to_string())
-        .bind(i64::from(new.year))
-        .bind(serial)
-        .bind(&codes_json)
-        .bind(NoteState::Draft.as_str())
-        .bind(&spec)
-        .bind(new.created_by)
-        .bind(&now)
-        .fetch_one(&mut *tx)
         .await?;
-        for (position, code) in codes.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO note_codes (note_id, position, code, year, counter) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(position as i64)
-            .bind(code.name.as_str())
-            .bind(i64::from(new.year))
-            .bind(i64::from(code.counter))
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_version(&mut tx, id, 1, &spec, new.created_by, &now).await?;
-        let entry = AuditEntry::new(new.now, new.created_by, "registered", Some(1));
-        audit::append(&mut tx, id, &entry).await?;
         tx.commit().await?;
-        Ok(Note {
-            id,
-            number,
-            codes,
-            state: NoteState::Draft,
-            version: 1,
-            spec: new.spec.clone(),
-            created_by: new.created_by.to_owned(),
-            created_at: new.now,
-            updated_at: new.now,
-            review: None,
-            previous: None,
-        })
+        Ok(note)
     }
 
     /// Stores `spec` as the next version of a note that is still at `expected` (its
@@ -173,11 +142,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Note, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT year, serial FROM notes WHERE id = $1")
-            .bind(of.id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let (year, serial): (i64, i64) = (row.try_get("year")?, row.try_get("serial")?);
+        let (year, serial) = (i64::from(of.number.year()), i64::from(of.number.serial()));
         let base_lock = match self.backend {
             super::Backend::Sqlite => {
                 "SELECT id FROM notes WHERE year = $1 AND serial = $2 AND revision = 0"
@@ -198,66 +163,27 @@ impl Store {
         .bind(serial)
         .fetch_one(&mut *tx)
         .await?;
-        let bad = |detail: String| StoreError::Corrupt {
+        let k = u16::try_from(k).map_err(|e| StoreError::Corrupt {
             what: "number series",
-            detail,
-        };
-        let number = DocNumber::new(
-            u32::try_from(serial).map_err(|e| bad(e.to_string()))?,
-            u16::try_from(year).map_err(|e| bad(e.to_string()))?,
+            detail: e.to_string(),
+        })?;
+        let base = DocNumber::new(of.number.serial(), of.number.year());
+        let note = insert_draft(
+            &mut tx,
+            Draft {
+                number: base.revised(k),
+                codes: of.codes.clone(),
+                revision: k,
+                previous: Some(of.id),
+                spec,
+                created_by: actor,
+                now,
+                detail: Some(format!("revision {k}, revising {}", of.number)),
+            },
         )
-        .revised(u16::try_from(k).map_err(|e| bad(e.to_string()))?);
-        let spec_text = spec.to_string();
-        let now_text = now.to_string();
-        let id: NoteId = sqlx::query_scalar(
-            "INSERT INTO notes (number, year, serial, codes, state, version, spec, created_by, \
-             created_at, updated_at, previous_id, revision) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10) RETURNING id",
-        )
-        .bind(number.to_string())
-        .bind(year)
-        .bind(serial)
-        .bind(codes_to_json(&of.codes))
-        .bind(NoteState::Draft.as_str())
-        .bind(&spec_text)
-        .bind(actor)
-        .bind(&now_text)
-        .bind(of.id)
-        .bind(k)
-        .fetch_one(&mut *tx)
         .await?;
-        for position in 0..of.codes.len() as i64 {
-            sqlx::query(
-                "INSERT INTO note_codes (note_id, position, code, year, counter, revision) \
-                 SELECT $1, $2, code, year, counter, $3 FROM note_codes \
-                 WHERE note_id = $4 AND position = $5",
-            )
-            .bind(id)
-            .bind(position)
-            .bind(k)
-            .bind(of.id)
-            .bind(position)
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_version(&mut tx, id, 1, &spec_text, actor, &now_text).await?;
-        let mut entry = AuditEntry::new(now, actor, "registered", Some(1));
-        entry.detail = Some(format!("revision {k}, revising {}", of.number));
-        audit::append(&mut tx, id, &entry).await?;
         tx.commit().await?;
-        Ok(Note {
-            id,
-            number,
-            codes: of.codes.clone(),
-            state: NoteState::Draft,
-            version: 1,
-            spec: spec.clone(),
-            created_by: actor.to_owned(),
-            created_at: now,
-            updated_at: now,
-            review: None,
-            previous: Some(of.id),
-        })
+        Ok(note)
     }
 
     pub async fn note(&self, id: NoteId) -> Result<Option<Note>, StoreError> {
@@ -326,6 +252,78 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// A note to store as a new draft, its number and counters already allocated.
+struct Draft<'a> {
+    number: DocNumber,
+    codes: Vec<DistributionCode>,
+    /// k of `REV k`, 0 for an original; the codes' counters are stored with it.
+    revision: u16,
+    previous: Option<NoteId>,
+    spec: &'a Value,
+    created_by: &'a str,
+    now: Timestamp,
+    /// Said in the "registered" audit entry.
+    detail: Option<String>,
+}
+
+/// Inserts a draft with its codes, its first version and its "registered" audit entry.
+async fn insert_draft(
+    tx: &mut Transaction<'static, Any>,
+    draft: Draft<'_>,
+) -> Result<Note, StoreError> {
+    let spec = draft.spec.to_string();
+    let now = draft.now.to_string();
+    let year = i64::from(draft.number.year());
+    let id: NoteId = sqlx::query_scalar(
+        "INSERT INTO notes (number, year, serial, codes, state, version, spec, created_by, \
+         created_at, updated_at, previous_id, revision) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10) RETURNING id",
+    )
+    .bind(draft.number.to_string())
+    .bind(year)
+    .bind(i64::from(draft.number.serial()))
+    .bind(codes_to_json(&draft.codes))
+    .bind(NoteState::Draft.as_str())
+    .bind(&spec)
+    .bind(draft.created_by)
+    .bind(&now)
+    .bind(draft.previous)
+    .bind(i64::from(draft.revision))
+    .fetch_one(&mut **tx)
+    .await?;
+    for (position, code) in draft.codes.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO note_codes (note_id, position, code, year, counter, revision) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(code.name.as_str())
+        .bind(year)
+        .bind(i64::from(code.counter))
+        .bind(i64::from(draft.revision))
+        .execute(&mut **tx)
+        .await?;
+    }
+    insert_version(tx, id, 1, &spec, draft.created_by, &now).await?;
+    let mut entry = AuditEntry::new(draft.now, draft.created_by, "registered", Some(1));
+    entry.detail = draft.detail;
+    audit::append(tx, id, &entry).await?;
+    Ok(Note {
+        id,
+        number: draft.number,
+        codes: draft.codes,
+        state: NoteState::Draft,
+        version: 1,
+        spec: draft.spec.clone(),
+        created_by: draft.created_by.to_owned(),
+        created_at: draft.now,
+        updated_at: draft.now,
+        review: None,
+        previous: draft.previous,
+    })
 }
 
 /// Takes the next value of a series, starting it at `first` if it is new.
