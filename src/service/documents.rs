@@ -4,7 +4,7 @@ use jiff::Timestamp;
 
 use super::{Service, ServiceError};
 use crate::clock::brussels_date;
-use crate::note::{Note, NoteSpec, SpecError};
+use crate::note::{Note, NoteId, NoteSpec, SpecError};
 use crate::render::NoteDocument;
 
 /// A PDF and the file name it is offered under (`6762-22.pdf`).
@@ -19,35 +19,39 @@ impl Service {
     pub async fn pdf(&self, id: &str) -> Result<Pdf, ServiceError> {
         let note = self.note(id).await?;
         if Self::is_issued(&note) {
-            return self.issued_pdf(&note).await;
+            return self.issued_pdf(note.id, note.file_name()).await;
         }
         self.draft_pdf(&note, note.version).await
     }
 
     /// The stored PDF of an issued note. Its bytes never change, so the last one read is
     /// kept: a distribution attaches it to every message without reading it each time.
-    pub(super) async fn issued_pdf(&self, note: &Note) -> Result<Pdf, ServiceError> {
+    pub(super) async fn issued_pdf(
+        &self,
+        note: NoteId,
+        file_name: String,
+    ) -> Result<Pdf, ServiceError> {
         let cached = self.last_issued.lock().ok().and_then(|last| {
             last.as_ref()
-                .filter(|(id, _)| *id == note.id)
+                .filter(|(id, _)| *id == note)
                 .map(|(_, b)| b.clone())
         });
         let bytes = match cached {
             Some(bytes) => bytes,
             None => {
-                let document = self.store.document(note.id).await?.ok_or_else(|| {
-                    ServiceError::Internal(format!("issued note {} has no stored PDF", note.id))
+                let document = self.store.document(note).await?.ok_or_else(|| {
+                    ServiceError::Internal(format!("issued note {} has no stored PDF", note))
                 })?;
                 let bytes = std::sync::Arc::new(document.bytes);
                 if let Ok(mut last) = self.last_issued.lock() {
-                    *last = Some((note.id, bytes.clone()));
+                    *last = Some((note, bytes.clone()));
                 }
                 bytes
             }
         };
         Ok(Pdf {
             bytes: bytes.to_vec(),
-            file_name: note.file_name(),
+            file_name,
         })
     }
 

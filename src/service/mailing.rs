@@ -46,11 +46,6 @@ impl Service {
         sender: &str,
     ) -> Result<Letter, ServiceError> {
         let mut context = row.context.clone();
-        let note = self
-            .store
-            .note(row.note_id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(row.note_id.to_string()))?;
         let base = self.workflow.public_url.trim_end_matches('/');
         let link = match (row.kind, &row.secret) {
             (MailKind::Approval | MailKind::Reminder, Some(s)) => {
@@ -61,22 +56,25 @@ impl Service {
         };
         let attachment = match row.kind {
             MailKind::Approval | MailKind::Reminder => {
+                let note = self
+                    .store
+                    .note(row.note_id)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(row.note_id.to_string()))?;
                 let version = context
                     .get("version")
                     .and_then(Value::as_i64)
                     .unwrap_or(note.version);
-                let pdf = self.draft_pdf(&note, version).await?;
-                Some(Attachment {
-                    file_name: pdf.file_name,
-                    bytes: pdf.bytes,
-                })
+                Some(self.draft_pdf(&note, version).await?.into())
             }
+            // The issued bytes, cached: no read of the note for each of hundreds of rows.
             MailKind::Delivery if link.is_none() => {
-                let pdf = self.issued_pdf(&note).await?;
-                Some(Attachment {
-                    file_name: pdf.file_name,
-                    bytes: pdf.bytes,
-                })
+                let file_name = context
+                    .get("file_name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("note.pdf")
+                    .to_owned();
+                Some(self.issued_pdf(row.note_id, file_name).await?.into())
             }
             MailKind::Delivery | MailKind::ChangesRequested => None,
         };
@@ -162,5 +160,14 @@ impl Service {
         }
         tx.commit().await?;
         Ok(finish)
+    }
+}
+
+impl From<super::Pdf> for Attachment {
+    fn from(pdf: super::Pdf) -> Self {
+        Self {
+            file_name: pdf.file_name,
+            bytes: pdf.bytes,
+        }
     }
 }
