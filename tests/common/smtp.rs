@@ -7,11 +7,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mail_parser::MimeHeaders;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinHandle};
 
 /// One accepted message.
@@ -93,6 +94,9 @@ struct State {
 pub struct SmtpServer {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    /// How many messages were accepted so far: waiters watch it instead of polling (and
+    /// copying) the messages, which would hold up the sessions behind the state's lock.
+    accepted: Arc<watch::Sender<usize>>,
     task: JoinHandle<()>,
     sessions: Arc<Mutex<Vec<AbortHandle>>>,
 }
@@ -112,14 +116,15 @@ impl SmtpServer {
 
     fn serve(listener: TcpListener, state: Arc<Mutex<State>>) -> Self {
         let addr = listener.local_addr().expect("a local address");
-        let shared = state.clone();
+        let accepted = Arc::new(watch::channel(state.lock().map_or(0, |s| s.received.len())).0);
+        let (shared, counter) = (state.clone(), accepted.clone());
         let sessions: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
         let open = sessions.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let state = shared.clone();
+                let (state, accepted) = (shared.clone(), counter.clone());
                 let handle = tokio::spawn(async move {
-                    let _ = session(stream, state).await;
+                    let _ = session(stream, state, accepted).await;
                 });
                 open.lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -129,6 +134,7 @@ impl SmtpServer {
         Self {
             addr,
             state,
+            accepted,
             task,
             sessions,
         }
@@ -187,32 +193,50 @@ impl SmtpServer {
 
     /// Waits until at least `n` messages arrived; panics after `timeout`.
     pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
-        let started = Instant::now();
-        loop {
-            let received = self.received();
-            if received.len() >= n {
-                return received;
-            }
-            assert!(
-                started.elapsed() < timeout,
-                "expected {n} messages within {timeout:?}, got {}",
-                received.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.wait_until(
+            timeout,
+            |s| s.received.len() >= n,
+            || format!("expected {n} messages within {timeout:?}"),
+        )
+        .await;
+        self.received()
     }
 
     /// Waits until `rcpt` has received `n` messages; returns them all.
     pub async fn wait_for_to(&self, rcpt: &str, n: usize, timeout: Duration) -> Vec<Received> {
-        let started = Instant::now();
-        while self.to(rcpt).len() < n {
-            assert!(
-                started.elapsed() < timeout,
-                "expected {n} messages to {rcpt} within {timeout:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let to_rcpt = |s: &State| {
+            s.received
+                .iter()
+                .filter(|m| m.to.iter().any(|t| t == rcpt))
+                .count()
+        };
+        self.wait_until(
+            timeout,
+            |s| to_rcpt(s) >= n,
+            || format!("expected {n} messages to {rcpt} within {timeout:?}"),
+        )
+        .await;
         self.received()
+    }
+
+    /// Checks `done` each time a message is accepted; panics with `what` after `timeout`.
+    async fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&State) -> bool,
+        what: impl Fn() -> String,
+    ) {
+        let mut accepted = self.accepted.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !done(&self.lock()) {
+            let changed = tokio::time::timeout_at(deadline, accepted.changed()).await;
+            assert!(
+                changed.is_ok(),
+                "{}, got {}",
+                what(),
+                self.lock().received.len()
+            );
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -226,7 +250,11 @@ impl Drop for SmtpServer {
     }
 }
 
-async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+async fn session(
+    stream: TcpStream,
+    state: Arc<Mutex<State>>,
+    accepted: Arc<watch::Sender<usize>>,
+) -> std::io::Result<()> {
     // Replies go out at once, not held back for the client's delayed ACK.
     stream.set_nodelay(true)?;
     let (read, mut write) = stream.into_split();
@@ -286,15 +314,16 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                state
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .received
-                    .push(Received {
+                let count = {
+                    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+                    s.received.push(Received {
                         from: from.clone(),
                         to: std::mem::take(&mut to),
                         data,
                     });
+                    s.received.len()
+                };
+                accepted.send_replace(count);
                 "250 OK queued".into()
             }
         } else if upper.starts_with("QUIT") {
