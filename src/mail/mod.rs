@@ -6,6 +6,8 @@ mod retry;
 mod transport;
 pub mod worker;
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as Part, Mailbox, MultiPart, SinglePart};
@@ -89,14 +91,21 @@ pub struct Letter {
 
 pub struct Attachment {
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    /// Shared: every delivery of a note attaches the same issued bytes.
+    pub bytes: Arc<Vec<u8>>,
 }
+
+/// The last attachment part built, with the bytes it encodes (kept alive here, so that
+/// pointer identity cannot be fooled by a freed and reused address).
+type BuiltPart = (Arc<Vec<u8>>, String, SinglePart);
 
 /// Builds messages from the templates and sends them through the configured transport.
 pub struct Mailer {
     templates: TemplateSet,
     transport: Transport,
     from: Mailbox,
+    /// A distribution attaches one PDF to hundreds of messages: it is encoded once.
+    last_part: Mutex<Option<BuiltPart>>,
 }
 
 impl Mailer {
@@ -105,6 +114,7 @@ impl Mailer {
             templates: templates(settings)?,
             transport: Transport::new(&settings.mail)?,
             from: sender(settings)?,
+            last_part: Mutex::default(),
         })
     }
 
@@ -145,15 +155,28 @@ impl Mailer {
         let message = match letter.attachment {
             None => builder.multipart(body),
             Some(a) => {
-                let pdf = ContentType::parse("application/pdf").map_err(|e| build(&e))?;
-                builder.multipart(
-                    MultiPart::mixed()
-                        .multipart(body)
-                        .singlepart(Part::new(a.file_name).body(a.bytes, pdf)),
-                )
+                builder.multipart(MultiPart::mixed().multipart(body).singlepart(self.part(a)))
             }
         };
         message.map_err(|e| build(&e))
+    }
+
+    /// The attachment as a MIME part, encoded once for as long as the same bytes come.
+    fn part(&self, a: Attachment) -> SinglePart {
+        let mut last = self
+            .last_part
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((bytes, name, part)) = last.as_ref()
+            && Arc::ptr_eq(bytes, &a.bytes)
+            && *name == a.file_name
+        {
+            return part.clone();
+        }
+        let pdf = ContentType::parse("application/pdf").expect("a constant, valid MIME type");
+        let part = Part::new(a.file_name.clone()).body(a.bytes.to_vec(), pdf);
+        *last = Some((a.bytes, a.file_name, part.clone()));
+        part
     }
 
     pub async fn send(&self, message: &Message) -> Result<(), SendError> {

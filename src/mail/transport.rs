@@ -72,8 +72,10 @@ impl Transport {
                 permanent: false,
                 message: format!("cannot write to {}: {e}", dir.display()),
             }),
+            // `send_raw` with the formatted message: `send` would take it by value, and a
+            // clone copies the encoded attachment once more per recipient.
             Self::Smtp(smtp) => smtp
-                .send(message.clone())
+                .send_raw(message.envelope(), &message.formatted())
                 .await
                 .map(drop)
                 .map_err(|e| SendError {

@@ -1,15 +1,23 @@
-//! The outbox worker: claims due rows, sends up to `mail.concurrency` at once through the
-//! shared transport, records each result, and sends approval reminders when they fall due.
-//! One per daemon; several daemons on one PostgreSQL database share the rows.
+//! The outbox worker: claims due rows ahead into a local queue, sends up to
+//! `mail.concurrency` at once through the shared transport, records results in batches,
+//! and sends approval reminders when they fall due. One per daemon; several daemons on one
+//! PostgreSQL database share the rows.
+//!
+//! A send holds one of `mail.concurrency` permits from its start until its result is
+//! committed, so a daemon killed at any instant leaves at most that many messages sent but
+//! unrecorded: the duplicates a restart can cause. Recording is a group commit: while one
+//! batch commits the next gathers, and a commit costs the same for one row as for many,
+//! which is what lets the outbox keep up with the SMTP server on SQLite's single writer.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
 
 use super::Mailer;
-use crate::service::{LEASE, Service};
+use crate::service::{LEASE, Service, ServiceError, Try};
 use crate::store::OutboxRow;
 
 /// How often the worker looks for due rows when nothing wakes it (retries falling due,
@@ -17,6 +25,15 @@ use crate::store::OutboxRow;
 const POLL: Duration = Duration::from_millis(500);
 /// How often reminders are looked for.
 const REMINDER_SCAN: Duration = Duration::from_secs(1);
+/// Rows claimed at once, in sends per permit: enough that claims are rare, few enough
+/// that another daemon on the same database still finds work.
+const CLAIM_AHEAD: usize = 4;
+/// The most results one recording transaction takes.
+const MAX_BATCH: usize = 256;
+/// Tries at recording a batch before its rows are left to their lease.
+const RECORD_TRIES: u64 = 5;
+
+type Claim = JoinHandle<Result<Vec<OutboxRow>, ServiceError>>;
 
 pub struct Worker {
     service: Service,
@@ -38,52 +55,41 @@ impl Worker {
     }
 
     /// Runs until `stop` turns true, then waits for the sends in flight to end and be
-    /// recorded (SIGTERM drains; nothing is left half-done by a clean stop).
+    /// recorded, and gives back the rows it claimed but did not start (SIGTERM drains;
+    /// nothing is left half-done by a clean stop).
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let wake = self.service.mail_queued();
         let permits = Arc::new(Semaphore::new(self.concurrency));
-        let mut in_flight = JoinSet::new();
+        let (results, outcomes) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(record(self.service.clone(), outcomes));
+        let mut queue = VecDeque::new();
+        let mut claim: Option<Claim> = None;
+        // Whether the last claim may have left due rows behind.
+        let mut more = true;
+        let mut poll = tokio::time::interval(POLL);
         let mut renew = tokio::time::interval(LEASE.unsigned_abs() / 4);
         let mut remind = tokio::time::interval(REMINDER_SCAN);
         tracing::info!(worker = %self.id, concurrency = self.concurrency, "mail worker started");
         while !*stop.borrow() {
-            let free = permits.available_permits();
-            let mut claimed = 0;
-            // Claim in batches (half the permits at least), not one transaction per send.
-            if free > 0 && (free * 2 >= self.concurrency || in_flight.is_empty()) {
-                match self.service.claim_mail(&self.id, free).await {
-                    Ok(rows) => {
-                        claimed = rows.len();
-                        for row in rows {
-                            let Ok(permit) = permits.clone().try_acquire_owned() else {
-                                break;
-                            };
-                            let (service, mailer) = (self.service.clone(), self.mailer.clone());
-                            in_flight.spawn(async move {
-                                deliver(&service, &mailer, row).await;
-                                drop(permit);
-                            });
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot claim mail"),
-                }
-            }
-            if claimed == free && claimed > 0 {
-                // Maybe more is due: claim again as soon as a send ends.
-                tokio::select! {
-                    _ = in_flight.join_next() => {}
-                    _ = stop.changed() => {}
-                }
-                continue;
+            if claim.is_none() && more && queue.len() < self.concurrency {
+                claim = Some(self.claim());
             }
             tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(POLL) => {}
-                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                permit = permits.clone().acquire_owned(), if !queue.is_empty() => {
+                    if let (Ok(permit), Some(row)) = (permit, queue.pop_front()) {
+                        self.start(row, permit, results.clone());
+                    }
+                }
+                claimed = finished(&mut claim), if claim.is_some() => {
+                    claim = None;
+                    more = self.take(claimed, &mut queue);
+                }
+                _ = wake.notified() => more = true,
+                _ = poll.tick(), if !more => more = true,
                 _ = renew.tick() => {
-                    if !in_flight.is_empty()
-                        && let Err(e) = self.service.renew_mail_leases(&self.id).await
-                    {
+                    let busy = !queue.is_empty()
+                        || permits.available_permits() < self.concurrency;
+                    if busy && let Err(e) = self.service.renew_mail_leases(&self.id).await {
                         tracing::warn!(error = %e, "cannot renew mail leases");
                     }
                 }
@@ -95,46 +101,124 @@ impl Worker {
                 _ = stop.changed() => {}
             }
         }
-        let draining = in_flight.len();
-        if draining > 0 {
-            tracing::info!(in_flight = draining, "waiting for mail in flight");
+        if let Some(claim) = claim {
+            self.take(claim.await, &mut queue);
         }
-        while in_flight.join_next().await.is_some() {}
+        let in_flight = self.concurrency - permits.available_permits();
+        if in_flight > 0 {
+            tracing::info!(in_flight, "waiting for mail in flight");
+        }
+        let all = u32::try_from(self.concurrency).unwrap_or(u32::MAX);
+        drop(permits.acquire_many(all).await);
+        drop(results);
+        if recorder.await.is_err() {
+            tracing::error!("the mail recorder panicked");
+        }
+        if !queue.is_empty() {
+            match self.service.release_mail(&self.id).await {
+                Ok(n) => tracing::info!(released = n, "unsent mail given back"),
+                Err(e) => tracing::warn!(error = %e, "cannot give back unsent mail"),
+            }
+        }
         self.mailer.shutdown().await;
         tracing::info!("mail worker stopped");
     }
+
+    fn claim(&self) -> Claim {
+        let (service, id) = (self.service.clone(), self.id.clone());
+        let limit = self.concurrency * CLAIM_AHEAD;
+        tokio::spawn(async move { service.claim_mail(&id, limit).await })
+    }
+
+    /// Queues what a claim returned; whether it may have left due rows behind.
+    fn take(
+        &self,
+        claimed: Result<Result<Vec<OutboxRow>, ServiceError>, tokio::task::JoinError>,
+        queue: &mut VecDeque<OutboxRow>,
+    ) -> bool {
+        match claimed {
+            Ok(Ok(rows)) => {
+                let full = rows.len() == self.concurrency * CLAIM_AHEAD;
+                queue.extend(rows);
+                full
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot claim mail");
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "claiming mail panicked");
+                false
+            }
+        }
+    }
+
+    /// Sends one row in its own task and hands the result, with the permit, to the recorder.
+    fn start(
+        &self,
+        row: OutboxRow,
+        permit: OwnedSemaphorePermit,
+        results: mpsc::UnboundedSender<(Try, OwnedSemaphorePermit)>,
+    ) {
+        let (service, mailer) = (self.service.clone(), self.mailer.clone());
+        tokio::spawn(async move {
+            let result = send(&service, &mailer, &row).await;
+            if let Err(e) = &result {
+                tracing::warn!(outbox = row.id, to = %row.recipient, attempt = row.attempts, permanent = e.permanent, error = %e.message, "mail not accepted");
+            }
+            // Closed only once every permit is back, which this one is not.
+            let _ = results.send((service.try_ended(row, result), permit));
+        });
+    }
 }
 
-/// Builds, sends and records one row. A failure to build counts as transient: a template
-/// fixed or a database back up lets a later try succeed.
-async fn deliver(service: &Service, mailer: &Mailer, row: OutboxRow) {
+/// The claim under way once it has ended; never, when there is none.
+async fn finished(
+    claim: &mut Option<Claim>,
+) -> Result<Result<Vec<OutboxRow>, ServiceError>, tokio::task::JoinError> {
+    match claim {
+        Some(handle) => handle.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Builds and sends one row. A failure to build counts as transient: a template fixed or
+/// a database back up lets a later try succeed.
+async fn send(service: &Service, mailer: &Mailer, row: &OutboxRow) -> Result<(), super::SendError> {
     let transient = |e: &dyn std::fmt::Display| super::SendError {
         permanent: false,
         message: e.to_string(),
     };
-    let result = match service
-        .letter(&row, mailer.domain(), &mailer.sender_name())
+    let letter = service
+        .letter(row, mailer.domain(), &mailer.sender_name())
         .await
-        .map_err(|e| transient(&e))
-        .and_then(|letter| mailer.message(letter).map_err(|e| transient(&e)))
-    {
-        Ok(message) => mailer.send(&message).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = &result {
-        tracing::warn!(outbox = row.id, to = %row.recipient, attempt = row.attempts, permanent = e.permanent, error = %e.message, "mail not accepted");
-    }
-    // The result must land even if the database hiccups: try a few times.
-    for attempt in 1..=5 {
-        match service.finish_mail(&row, result.clone()).await {
-            Ok(finish) => {
-                tracing::debug!(outbox = row.id, ?finish, "mail recorded");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(outbox = row.id, attempt, error = %e, "cannot record a mail's result");
-                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+        .map_err(|e| transient(&e))?;
+    let message = mailer.message(letter).map_err(|e| transient(&e))?;
+    mailer.send(&message).await
+}
+
+/// Records results as they come, everything waiting in one transaction, and only then
+/// frees their permits. The results must land even if the database hiccups, so a batch is
+/// tried a few times; one that never lands is left to its lease and sent again later.
+async fn record(
+    service: Service,
+    mut outcomes: mpsc::UnboundedReceiver<(Try, OwnedSemaphorePermit)>,
+) {
+    let mut batch = Vec::new();
+    while outcomes.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (tries, permits): (Vec<Try>, Vec<OwnedSemaphorePermit>) = batch.drain(..).unzip();
+        for attempt in 1..=RECORD_TRIES {
+            match service.finish_mails(&tries).await {
+                Ok(finishes) => {
+                    tracing::debug!(rows = tries.len(), ?finishes, "mail recorded");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(rows = tries.len(), attempt, error = %e, "cannot record mail results");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
             }
         }
+        drop(permits);
     }
 }

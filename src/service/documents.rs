@@ -1,5 +1,7 @@
 //! The PDF of a note: drafts rendered from a stored version, the issued one as stored.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::{Service, ServiceError};
@@ -19,40 +21,33 @@ impl Service {
     pub async fn pdf(&self, id: &str) -> Result<Pdf, ServiceError> {
         let note = self.note(id).await?;
         if Self::is_issued(&note) {
-            return self.issued_pdf(note.id, note.file_name()).await;
+            return Ok(Pdf {
+                bytes: self.issued_bytes(note.id).await?.to_vec(),
+                file_name: note.file_name(),
+            });
         }
         self.draft_pdf(&note, note.version).await
     }
 
     /// The stored PDF of an issued note. Its bytes never change, so the last one read is
     /// kept: a distribution attaches it to every message without reading it each time.
-    pub(super) async fn issued_pdf(
-        &self,
-        note: NoteId,
-        file_name: String,
-    ) -> Result<Pdf, ServiceError> {
+    pub(super) async fn issued_bytes(&self, note: NoteId) -> Result<Arc<Vec<u8>>, ServiceError> {
         let cached = self.last_issued.lock().ok().and_then(|last| {
             last.as_ref()
                 .filter(|(id, _)| *id == note)
                 .map(|(_, b)| b.clone())
         });
-        let bytes = match cached {
-            Some(bytes) => bytes,
-            None => {
-                let document = self.store.document(note).await?.ok_or_else(|| {
-                    ServiceError::Internal(format!("issued note {} has no stored PDF", note))
-                })?;
-                let bytes = std::sync::Arc::new(document.bytes);
-                if let Ok(mut last) = self.last_issued.lock() {
-                    *last = Some((note, bytes.clone()));
-                }
-                bytes
-            }
-        };
-        Ok(Pdf {
-            bytes: bytes.to_vec(),
-            file_name,
-        })
+        if let Some(bytes) = cached {
+            return Ok(bytes);
+        }
+        let document = self.store.document(note).await?.ok_or_else(|| {
+            ServiceError::Internal(format!("issued note {note} has no stored PDF"))
+        })?;
+        let bytes = Arc::new(document.bytes);
+        if let Ok(mut last) = self.last_issued.lock() {
+            *last = Some((note, bytes.clone()));
+        }
+        Ok(bytes)
     }
 
     /// A version's PDF marked DRAFT, dated when that version was saved: the same version

@@ -37,6 +37,7 @@ impl Service {
         .await?;
         let link_expires = now + self.workflow.download_ttl;
         let codes: Vec<String> = note.codes.iter().map(ToString::to_string).collect();
+        let mut mails = Vec::new();
         for recipient in self.recipients(note) {
             let secret = if too_large {
                 let (secret, hash) = secret::generate("");
@@ -45,7 +46,7 @@ impl Service {
             } else {
                 None
             };
-            tx.enqueue(&NewMail {
+            mails.push(NewMail {
                 note_id: note.id,
                 kind: MailKind::Delivery,
                 recipient: recipient.email,
@@ -62,9 +63,9 @@ impl Service {
                 }),
                 secret,
                 now,
-            })
-            .await?;
+            });
         }
+        tx.enqueue_all(&mails).await?;
         let mut entry = crate::store::AuditEntry::new(now, "notesd", "issued", Some(note.version));
         entry.detail = Some(format!("SHA-256 {sha256}"));
         tx.audit(note.id, &entry).await?;

@@ -1,18 +1,29 @@
 //! The outbox's side of the use cases: claiming rows for the mail worker, filling in what
 //! only exists at send time (links, attachments), and recording how each try ended.
 
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use super::review::signed;
 use super::{Service, ServiceError};
 use crate::mail::{Attachment, Letter, SendError, backoff};
+use crate::note::NoteId;
 use crate::store::{AuditEntry, Finish, MailKind, OutboxRow};
 use crate::workflow::{Event, NoteState, transition};
 
 /// How long a claimed row stays with its worker without news; the worker renews it while
 /// the send is in flight, so only a dead daemon's rows come back, this long after it died.
 pub const LEASE: SignedDuration = SignedDuration::from_secs(20);
+
+/// One send of a claimed row, waiting to be recorded.
+#[derive(Debug, Clone)]
+pub struct Try {
+    pub row: OutboxRow,
+    pub result: Result<(), SendError>,
+    /// When the server answered, or the send failed: a row is `sent_at` this instant,
+    /// however long its batch then waits for the database.
+    pub ended: Timestamp,
+}
 
 impl Service {
     /// Claims up to `limit` due rows for `worker`.
@@ -74,7 +85,10 @@ impl Service {
                     .and_then(Value::as_str)
                     .unwrap_or("note.pdf")
                     .to_owned();
-                Some(self.issued_pdf(row.note_id, file_name).await?.into())
+                Some(Attachment {
+                    file_name,
+                    bytes: self.issued_bytes(row.note_id).await?,
+                })
             }
             MailKind::Delivery | MailKind::ChangesRequested => None,
         };
@@ -92,74 +106,109 @@ impl Service {
         })
     }
 
-    /// Records how a try ended: sent; deferred with backoff (a transient failure, until
-    /// `mail.give_up_after`); or failed. A note whose last delivery ended is distributed.
-    pub async fn finish_mail(
-        &self,
-        row: &OutboxRow,
-        result: Result<(), SendError>,
-    ) -> Result<Finish, ServiceError> {
-        let now = self.clock.now();
-        let finish = match result {
-            Ok(()) => Finish::Sent { at: now },
-            Err(e) if e.permanent => Finish::Failed { error: e.message },
-            Err(e) if now >= row.created + signed(self.workflow.give_up_after) => Finish::Failed {
-                error: format!("gave up after {} tries: {}", row.attempts, e.message),
-            },
-            Err(e) => {
-                let delay = backoff(
-                    self.workflow.retry_initial,
-                    self.workflow.retry_max,
-                    row.attempts,
-                    rand::random::<f64>(),
-                );
-                Finish::Deferred {
-                    next: now + signed(delay),
-                    error: e.message,
-                }
-            }
-        };
-        let mut tx = self.store.begin().await?;
-        if row.kind == MailKind::Delivery {
-            // Finishes of one note's deliveries take turns, so that whichever is last sees
-            // every other one done (on PostgreSQL two daemons may finish at once).
-            tx.lock_note(row.note_id).await?;
+    /// Stamps the end of a send with the service's clock.
+    pub fn try_ended(&self, row: OutboxRow, result: Result<(), SendError>) -> Try {
+        Try {
+            row,
+            result,
+            ended: self.clock.now(),
         }
-        tx.finish_mail(row.id, &finish).await?;
-        match (&finish, row.kind) {
-            (Finish::Deferred { .. }, _) => {}
-            (_, MailKind::Delivery) => {
-                let tally = tx.delivery_tally(row.note_id).await?;
-                if tally.open == 0
-                    && let Some(mut note) = tx.lock_note(row.note_id).await?
-                    && note.state == NoteState::Issued
-                {
-                    note.state = transition(note.state, Event::Distribute)?;
-                    note.updated_at = now;
-                    tx.save_note(&note).await?;
-                    let mut entry =
-                        AuditEntry::new(now, "notesd", "distributed", Some(note.version));
-                    entry.detail = Some(format!("{} sent, {} failed", tally.sent, tally.failed));
-                    tx.audit(note.id, &entry).await?;
-                    tracing::info!(number = %note.number, sent = tally.sent, failed = tally.failed, "distributed");
-                }
-            }
-            (Finish::Sent { .. } | Finish::Failed { .. }, kind) => {
-                let action = if matches!(finish, Finish::Sent { .. }) {
-                    "mailed"
-                } else {
-                    "mail failed"
+    }
+
+    /// Gives back the rows `worker` claimed but never started, at a clean stop.
+    pub async fn release_mail(&self, worker: &str) -> Result<u64, ServiceError> {
+        Ok(self.store.release_claims(worker, self.clock.now()).await?)
+    }
+
+    /// Records how a batch of tries ended, in one transaction: sent; deferred with backoff
+    /// (a transient failure, until `mail.give_up_after`); or failed. A note whose last
+    /// delivery ended is distributed. One commit for many rows is what lets the outbox keep
+    /// up with the SMTP server on SQLite's single writer.
+    pub async fn finish_mails(&self, tries: &[Try]) -> Result<Vec<Finish>, ServiceError> {
+        let now = self.clock.now();
+        let finishes: Vec<Finish> = tries.iter().map(|t| self.outcome(t)).collect();
+        // The notes whose distribution may have ended, each once and in id order, so that
+        // two daemons finishing rows of the same notes never wait on each other in a cycle.
+        let mut ended: Vec<NoteId> = tries
+            .iter()
+            .zip(&finishes)
+            .filter(|(t, finish)| {
+                t.row.kind == MailKind::Delivery && !matches!(finish, Finish::Deferred { .. })
+            })
+            .map(|(t, _)| t.row.note_id)
+            .collect();
+        ended.sort_unstable();
+        ended.dedup();
+        let mut tx = self.store.begin().await?;
+        // Finishes of one note's deliveries take turns, so that whichever is last sees every
+        // other one done (on PostgreSQL two daemons may finish at once).
+        for &note in &ended {
+            tx.hold_note(note).await?;
+        }
+        let finished: Vec<(i64, &Finish)> = tries.iter().map(|t| t.row.id).zip(&finishes).collect();
+        tx.finish_mails(&finished).await?;
+        for (Try { row, .. }, finish) in tries.iter().zip(&finishes) {
+            if row.kind != MailKind::Delivery && !matches!(finish, Finish::Deferred { .. }) {
+                let (action, detail) = match finish {
+                    Finish::Failed { error } => (
+                        "mail failed",
+                        format!("{} to {}: {error}", row.kind, row.recipient),
+                    ),
+                    _ => ("mailed", format!("{} to {}", row.kind, row.recipient)),
                 };
                 let mut entry = AuditEntry::new(now, "notesd", action, None);
-                entry.detail = Some(match &finish {
-                    Finish::Failed { error } => format!("{kind} to {}: {error}", row.recipient),
-                    _ => format!("{kind} to {}", row.recipient),
-                });
+                entry.detail = Some(detail);
                 tx.audit(row.note_id, &entry).await?;
             }
         }
+        for note in ended {
+            if tx.deliveries_open(note).await? {
+                continue;
+            }
+            if let Some(mut note) = tx.lock_note(note).await?
+                && note.state == NoteState::Issued
+            {
+                let tally = tx.delivery_tally(note.id).await?;
+                note.state = transition(note.state, Event::Distribute)?;
+                note.updated_at = now;
+                tx.save_note(&note).await?;
+                let mut entry = AuditEntry::new(now, "notesd", "distributed", Some(note.version));
+                entry.detail = Some(format!("{} sent, {} failed", tally.sent, tally.failed));
+                tx.audit(note.id, &entry).await?;
+                tracing::info!(number = %note.number, sent = tally.sent, failed = tally.failed, "distributed");
+            }
+        }
         tx.commit().await?;
-        Ok(finish)
+        Ok(finishes)
+    }
+
+    /// What a try's result means for its row.
+    fn outcome(&self, Try { row, result, ended }: &Try) -> Finish {
+        let now = *ended;
+        let e = match result {
+            Ok(()) => return Finish::Sent { at: now },
+            Err(e) => e,
+        };
+        if e.permanent {
+            Finish::Failed {
+                error: e.message.clone(),
+            }
+        } else if now >= row.created + signed(self.workflow.give_up_after) {
+            Finish::Failed {
+                error: format!("gave up after {} tries: {}", row.attempts, e.message),
+            }
+        } else {
+            let delay = backoff(
+                self.workflow.retry_initial,
+                self.workflow.retry_max,
+                row.attempts,
+                rand::random::<f64>(),
+            );
+            Finish::Deferred {
+                next: now + signed(delay),
+                error: e.message.clone(),
+            }
+        }
     }
 }
 
@@ -167,7 +216,7 @@ impl From<super::Pdf> for Attachment {
     fn from(pdf: super::Pdf) -> Self {
         Self {
             file_name: pdf.file_name,
-            bytes: pdf.bytes,
+            bytes: std::sync::Arc::new(pdf.bytes),
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::store::{Store, StoreError};
 use crate::workflow::{Step, WorkflowError};
 
 pub use documents::Pdf;
-pub use mailing::LEASE;
+pub use mailing::{LEASE, Try};
 pub use registry::ListQuery;
 pub use review::{
     ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,

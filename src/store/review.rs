@@ -109,6 +109,18 @@ impl WriteTx {
         Ok(self.tx.commit().await?)
     }
 
+    /// Holds a note's row until commit without reading it: the turn-taking of
+    /// [`WriteTx::lock_note`] for a writer that needs no field of the note.
+    pub async fn hold_note(&mut self, id: NoteId) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM notes WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Reads a note and holds its row until commit.
     pub async fn lock_note(&mut self, id: NoteId) -> Result<Option<Note>, StoreError> {
         let sql = match self.backend {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use notesd::config::{RuleSettings, Settings, StepSettings};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use sqlx::Connection;
 
 use crate::approval::{A1, PUBLIC_URL, audit, decide, link_for, note};
 use crate::helpers::{TestApp, TestDb, settings_for, spec};
@@ -440,4 +441,79 @@ async fn a_pdf_too_large_to_attach_goes_as_a_download_link() {
         404
     );
     app.stop().await;
+}
+
+/// A clean stop in the middle of a distribution records every message the server accepted
+/// and gives back the rows claimed ahead but not started: nothing waits out a lease, no
+/// delivery counts a try it never had, and after a restart each address has one message.
+async fn clean_stop_mid_distribution(db: TestDb) {
+    let smtp = SmtpServer::start().await;
+    smtp.slow_down(Duration::from_millis(10));
+    let mut settings = distribution_settings(&db, &smtp);
+    let delegations = settings.lists.get_mut("delegations").unwrap();
+    for i in 0..150 {
+        delegations[1]
+            .emails
+            .push(format!("extra{i}@delegations.example"));
+    }
+    let app = TestApp::spawn(&settings).await;
+    let approvals = smtp.received().len() + 1;
+    let id = issued(&app, &smtp).await;
+    smtp.wait_for(approvals + 40, WAIT).await;
+    app.stop().await;
+
+    let accepted = smtp.received().len() - approvals;
+    assert!(
+        accepted < 178,
+        "the stop came mid-distribution ({accepted} sent)"
+    );
+    let mut db_conn = sqlx::AnyConnection::connect(&db.url()).await.unwrap();
+    let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+    let claimed = count("SELECT COUNT(*) FROM outbox WHERE claimed_by IS NOT NULL")
+        .fetch_one(&mut db_conn)
+        .await
+        .unwrap();
+    assert_eq!(claimed, 0, "rows left claimed after a clean stop");
+    let counted = count("SELECT COUNT(*) FROM outbox WHERE status = 'queued' AND attempts > 0")
+        .fetch_one(&mut db_conn)
+        .await
+        .unwrap();
+    assert_eq!(counted, 0, "unsent rows that count a try");
+    let recorded = count("SELECT COUNT(*) FROM outbox WHERE kind = 'delivery' AND status = 'sent'")
+        .fetch_one(&mut db_conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        usize::try_from(recorded).unwrap(),
+        accepted,
+        "every accepted message recorded as sent"
+    );
+    db_conn.close().await.unwrap();
+
+    let app = TestApp::spawn(&settings).await;
+    let report = distributed(&app, &id).await;
+    assert_eq!(report["summary"]["sent"], 178);
+    for address in addresses(&settings) {
+        assert_eq!(smtp.to(&address).len(), 1, "{address}");
+    }
+    for delivery in report["deliveries"].as_array().unwrap() {
+        assert_eq!(delivery["attempts"], 1, "{delivery}");
+    }
+    app.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test]
+async fn a_clean_stop_mid_distribution_loses_and_repeats_nothing_on_sqlite() {
+    clean_stop_mid_distribution(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn a_clean_stop_mid_distribution_loses_and_repeats_nothing_on_postgres() {
+    if let Some(db) =
+        TestDb::postgres("a_clean_stop_mid_distribution_loses_and_repeats_nothing_on_postgres")
+            .await
+    {
+        clean_stop_mid_distribution(db).await;
+    }
 }

@@ -6,6 +6,7 @@ mod distribution;
 mod documents;
 mod errors;
 mod helpers;
+mod outbox;
 mod registration;
 mod restart;
 #[path = "../common/smtp.rs"]
