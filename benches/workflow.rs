@@ -249,7 +249,7 @@ async fn main() {
         .expect("POST");
     assert_eq!(response.status(), 200);
     let issued = started.elapsed();
-    smtp.wait_for(1 + RECIPIENTS, Duration::from_secs(300))
+    smtp.wait_for_count(1 + RECIPIENTS, Duration::from_secs(300))
         .await;
     let outbox = started.elapsed();
     let notesd_cpu = cpu_since(cpu);
