@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
 
 use super::Mailer;
 use crate::service::{LEASE, Service, ServiceError, Try};
@@ -67,6 +68,8 @@ impl Worker {
         // Whether the last claim may have left due rows behind.
         let mut more = true;
         let mut poll = tokio::time::interval(POLL);
+        // Not polled while busy: the first idle moment should claim once, not catch up.
+        poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut renew = tokio::time::interval(LEASE.unsigned_abs() / 4);
         let mut remind = tokio::time::interval(REMINDER_SCAN);
         tracing::info!(worker = %self.id, concurrency = self.concurrency, "mail worker started");

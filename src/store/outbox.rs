@@ -127,9 +127,18 @@ impl Store {
         Ok(rows)
     }
 
-    /// Extends the lease on every row `worker` is still sending.
+    /// Extends the lease on every row `worker` still holds.
     pub async fn renew_leases(&self, worker: &str, lease_end: Timestamp) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET next_attempt_ms = $1 WHERE claimed_by = $2")
+        let sql = match self.backend {
+            Backend::Sqlite => "UPDATE outbox SET next_attempt_ms = $1 WHERE claimed_by = $2",
+            // Rows being recorded at this moment are skipped (they are being released):
+            // two multi-row updates locking in different orders could deadlock.
+            Backend::Postgres => {
+                "UPDATE outbox SET next_attempt_ms = $1 WHERE id IN (SELECT id FROM outbox \
+                 WHERE claimed_by = $2 FOR UPDATE SKIP LOCKED)"
+            }
+        };
+        sqlx::query(sql)
             .bind(lease_end.as_millisecond())
             .bind(worker)
             .execute(&self.write)
