@@ -39,6 +39,20 @@ fn distribution_settings(db: &TestDb, smtp: &SmtpServer) -> Settings {
     settings
 }
 
+/// Gives the second delegation `n` more addresses: a distribution long enough to share
+/// or to interrupt.
+fn add_addresses(settings: &mut Settings, n: usize) {
+    let delegations = settings
+        .lists
+        .get_mut("delegations")
+        .expect("the delegations list");
+    for i in 0..n {
+        delegations[1]
+            .emails
+            .push(format!("extra{i}@delegations.example"));
+    }
+}
+
 /// Every address of the delegations list, in protocol order.
 fn addresses(settings: &Settings) -> Vec<String> {
     settings.lists["delegations"]
@@ -309,12 +323,7 @@ async fn two_daemons_on_one_postgres_database_send_each_message_once() {
     let smtp = SmtpServer::start().await;
     smtp.slow_down(Duration::from_millis(20));
     let mut settings = distribution_settings(&db, &smtp);
-    let delegations = settings.lists.get_mut("delegations").unwrap();
-    for i in 0..100 {
-        delegations[1]
-            .emails
-            .push(format!("extra{i}@delegations.example"));
-    }
+    add_addresses(&mut settings, 100);
     let first = TestApp::spawn(&settings).await;
     let second = TestApp::spawn(&settings).await;
     let id = issued(&first, &smtp).await;
@@ -450,12 +459,7 @@ async fn clean_stop_mid_distribution(db: TestDb) {
     let smtp = SmtpServer::start().await;
     smtp.slow_down(Duration::from_millis(10));
     let mut settings = distribution_settings(&db, &smtp);
-    let delegations = settings.lists.get_mut("delegations").unwrap();
-    for i in 0..150 {
-        delegations[1]
-            .emails
-            .push(format!("extra{i}@delegations.example"));
-    }
+    add_addresses(&mut settings, 150);
     let app = TestApp::spawn(&settings).await;
     let approvals = smtp.received().len() + 1;
     let id = issued(&app, &smtp).await;
