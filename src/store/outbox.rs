@@ -58,7 +58,7 @@ pub struct OutboxRow {
     pub list: Option<String>,
     pub context: Value,
     pub secret: Option<String>,
-    /// Tries so far, this one included.
+    /// This try's number: the tries recorded before it, plus one.
     pub attempts: i64,
     pub created: Timestamp,
 }
@@ -86,19 +86,23 @@ pub struct Delivery {
 /// PostgreSQL's limits.
 const INSERT_CHUNK: usize = 100;
 
-const CLAIM_SQLITE: &str = "UPDATE outbox SET claimed_by = $1, next_attempt_ms = $2, \
-     attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox \
+// A try is counted when its outcome is recorded, not when its row is claimed: a daemon
+// that dies holding rows it never tried leaves their count as it was.
+const CLAIM_SQLITE: &str = "UPDATE outbox SET claimed_by = $1, next_attempt_ms = $2 \
+     WHERE id IN (SELECT id FROM outbox \
      WHERE status IN ('queued', 'deferred') AND next_attempt_ms <= $3 \
      ORDER BY next_attempt_ms, id LIMIT $4) \
-     RETURNING id, note_id, kind, recipient, recipient_name, list, context, secret, attempts, created_ms";
+     RETURNING id, note_id, kind, recipient, recipient_name, list, context, secret, \
+     attempts + 1 AS attempts, created_ms";
 
 /// The same on PostgreSQL, where several daemons claim at once: `SKIP LOCKED` lets each
 /// take rows the others are not taking instead of queueing behind them.
-const CLAIM_POSTGRES: &str = "UPDATE outbox SET claimed_by = $1, next_attempt_ms = $2, \
-     attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox \
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET claimed_by = $1, next_attempt_ms = $2 \
+     WHERE id IN (SELECT id FROM outbox \
      WHERE status IN ('queued', 'deferred') AND next_attempt_ms <= $3 \
      ORDER BY next_attempt_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, note_id, kind, recipient, recipient_name, list, context, secret, attempts, created_ms";
+     RETURNING id, note_id, kind, recipient, recipient_name, list, context, secret, \
+     attempts + 1 AS attempts, created_ms";
 
 impl Store {
     /// Claims up to `limit` due rows for `worker` until `lease_end`.
@@ -146,11 +150,11 @@ impl Store {
         Ok(())
     }
 
-    /// Gives back the rows `worker` claimed but did not start (a clean stop), due at once
-    /// and with the try it counted undone, so that no one waits out the lease for them.
+    /// Gives back the rows `worker` claimed but did not start (a clean stop), due at once,
+    /// so that no one waits out the lease for them.
     pub async fn release_claims(&self, worker: &str, now: Timestamp) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE outbox SET claimed_by = NULL, next_attempt_ms = $1, attempts = attempts - 1 \
+            "UPDATE outbox SET claimed_by = NULL, next_attempt_ms = $1 \
              WHERE claimed_by = $2 AND status IN ('queued', 'deferred')",
         )
         .bind(now.as_millisecond())
@@ -275,7 +279,8 @@ impl WriteTx {
                 .collect();
             let sql = format!(
                 "UPDATE outbox SET status = 'sent', sent_at = CASE id{cases} END, secret = NULL, \
-                 claimed_by = NULL, last_error = NULL WHERE id IN ({})",
+                 claimed_by = NULL, last_error = NULL, attempts = attempts + 1 \
+                 WHERE id IN ({})",
                 ids.join(", ")
             );
             // Audited: fixed text and numbered placeholders; every value is bound.
@@ -290,13 +295,14 @@ impl WriteTx {
                 Finish::Sent { .. } => continue,
                 Finish::Deferred { next, error } => sqlx::query(
                     "UPDATE outbox SET status = 'deferred', next_attempt_ms = $1, \
-                     last_error = $2, claimed_by = NULL WHERE id = $3 AND status <> 'sent'",
+                     last_error = $2, claimed_by = NULL, attempts = attempts + 1 \
+                     WHERE id = $3 AND status <> 'sent'",
                 )
                 .bind(next.as_millisecond())
                 .bind(error.clone()),
                 Finish::Failed { error } => sqlx::query(
                     "UPDATE outbox SET status = 'failed', last_error = $1, secret = NULL, \
-                     claimed_by = NULL WHERE id = $2 AND status <> 'sent'",
+                     claimed_by = NULL, attempts = attempts + 1 WHERE id = $2 AND status <> 'sent'",
                 )
                 .bind(error.clone()),
             };
