@@ -93,12 +93,16 @@ impl Transport {
 }
 
 /// The server's reply when there is one ("550 5.1.1 no such user"), else the error chain.
+/// lettre's error and its source both print the reply: a part already said is not repeated.
 fn smtp_error_text(e: &lettre::transport::smtp::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
         source = inner.source();
     }
     text

@@ -452,6 +452,52 @@ async fn a_pdf_too_large_to_attach_goes_as_a_download_link() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn an_address_deferred_past_give_up_after_fails_with_its_last_reply() {
+    let smtp = SmtpServer::start().await;
+    let db = TestDb::sqlite();
+    let settings = distribution_settings(&db, &smtp);
+    let addresses = addresses(&settings);
+    let greylisted = addresses[5].clone();
+    smtp.refuse(&greylisted, "451 4.7.1 greylisted, try again later");
+    let app = TestApp::spawn(&settings).await;
+    let id = issued(&app, &smtp).await;
+    let started = std::time::Instant::now();
+    while smtp.attempts(&greylisted) < 2 {
+        assert!(started.elapsed() < WAIT, "no retry of a 451");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let row = &by_recipient(&deliveries(&app, &id).await)[&greylisted];
+    assert_eq!(row["status"], "deferred", "{row}");
+    assert_eq!(note(&app, &id).await["state"], "issued");
+
+    // mail.give_up_after (72 h by default) passes while the address still defers.
+    app.clock
+        .set(crate::helpers::default_time() + jiff::SignedDuration::from_hours(73));
+    let report = distributed(&app, &id).await;
+    assert_eq!(report["summary"]["sent"], 27);
+    assert_eq!(report["summary"]["failed"], 1);
+    let rows = by_recipient(&report);
+    let failed = &rows[&greylisted];
+    assert_eq!(failed["status"], "failed");
+    let error = failed["last_error"].as_str().unwrap();
+    assert!(error.starts_with("gave up after"), "{failed}");
+    assert!(error.contains("451"), "the server's reply is kept: {error}");
+    assert_eq!(
+        error.matches("4.7.1 greylisted").count(),
+        1,
+        "said once: {error}"
+    );
+    assert_eq!(failed["attempts"], smtp.attempts(&greylisted));
+    assert!(smtp.to(&greylisted).is_empty());
+    for address in addresses.iter().filter(|a| **a != greylisted) {
+        assert_eq!(smtp.to(address).len(), 1, "{address}");
+    }
+    let trail = audit(&app, &id).await;
+    assert_eq!(trail.last().unwrap()["detail"], "27 sent, 1 failed");
+    app.stop().await;
+}
+
 /// A clean stop in the middle of a distribution records every message the server accepted
 /// and gives back the rows claimed ahead but not started: nothing waits out a lease, no
 /// delivery counts a try it never had, and after a restart each address has one message.
