@@ -84,7 +84,13 @@ pub struct Delivery {
 
 /// Rows per multi-row statement: at most 800 parameters, well under SQLite's and
 /// PostgreSQL's limits.
-const INSERT_CHUNK: usize = 100;
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// The placeholders `$first`, `$first+1`, … of `count` parameters, for statements whose
+/// length depends on how many rows they carry.
+fn placeholders(first: usize, count: usize) -> Vec<String> {
+    (first..first + count).map(|n| format!("${n}")).collect()
+}
 
 // A try is counted when its outcome is recorded, not when its row is claimed: a daemon
 // that dies holding rows it never tried leaves their count as it was.
@@ -214,27 +220,21 @@ impl WriteTx {
         self.enqueue_all(std::slice::from_ref(mail)).await
     }
 
-    /// Queues many emails with one statement per [`INSERT_CHUNK`] rows: a distribution's
+    /// Queues many emails with one statement per [`ROWS_PER_STATEMENT`] rows: a distribution's
     /// hundreds of rows cost a few statements, not one each.
     pub async fn enqueue_all(&mut self, mails: &[NewMail]) -> Result<(), StoreError> {
-        for chunk in mails.chunks(INSERT_CHUNK) {
+        for chunk in mails.chunks(ROWS_PER_STATEMENT) {
             let mut sql = String::from(
                 "INSERT INTO outbox (note_id, kind, recipient, recipient_name, list, context, \
                  secret, status, created_ms, next_attempt_ms) VALUES ",
             );
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| {
-                    let p = |k: usize| i * 8 + k;
+                    let p = placeholders(i * 8 + 1, 8);
                     format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'queued', ${now}, ${now})",
-                        p(1),
-                        p(2),
-                        p(3),
-                        p(4),
-                        p(5),
-                        p(6),
-                        p(7),
-                        now = p(8)
+                        "({}, 'queued', {now}, {now})",
+                        p[..7].join(", "),
+                        now = p[7]
                     )
                 })
                 .collect();
@@ -260,7 +260,7 @@ impl WriteTx {
 
     /// Records how tries ended and releases their rows. A row already marked sent (by a
     /// daemon that took it over after this one's lease ran out) stays sent. The sent rows,
-    /// nearly all of them, take one statement per [`INSERT_CHUNK`]: each statement is a
+    /// nearly all of them, take one statement per [`ROWS_PER_STATEMENT`]: each statement is a
     /// round trip to the database, and the worker's permits wait for the commit.
     pub async fn finish_mails(&mut self, finished: &[(i64, &Finish)]) -> Result<(), StoreError> {
         let sent: Vec<(i64, &Timestamp)> = finished
@@ -270,13 +270,14 @@ impl WriteTx {
                 _ => None,
             })
             .collect();
-        for chunk in sent.chunks(INSERT_CHUNK) {
-            let cases: String = (0..chunk.len())
-                .map(|i| format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
+        for chunk in sent.chunks(ROWS_PER_STATEMENT) {
+            // Parameters in pairs: a row's id, then its time.
+            let p = placeholders(1, 2 * chunk.len());
+            let cases: String = p
+                .chunks(2)
+                .map(|pair| format!(" WHEN {} THEN {}", pair[0], pair[1]))
                 .collect();
-            let ids: Vec<String> = (0..chunk.len())
-                .map(|i| format!("${}", 2 * i + 1))
-                .collect();
+            let ids: Vec<&str> = p.iter().step_by(2).map(String::as_str).collect();
             let sql = format!(
                 "UPDATE outbox SET status = 'sent', sent_at = CASE id{cases} END, secret = NULL, \
                  claimed_by = NULL, last_error = NULL, attempts = attempts + 1 \
