@@ -106,6 +106,7 @@ pub struct Mailer {
     from: Mailbox,
     /// A distribution attaches one PDF to hundreds of messages: it is encoded once.
     last_part: Mutex<Option<BuiltPart>>,
+    pdf: ContentType,
 }
 
 impl Mailer {
@@ -115,6 +116,8 @@ impl Mailer {
             transport: Transport::new(&settings.mail)?,
             from: sender(settings)?,
             last_part: Mutex::default(),
+            pdf: ContentType::parse("application/pdf")
+                .map_err(|e| MailError::Build(e.to_string()))?,
         })
     }
 
@@ -173,8 +176,7 @@ impl Mailer {
         {
             return part.clone();
         }
-        let pdf = ContentType::parse("application/pdf").expect("a constant, valid MIME type");
-        let part = Part::new(a.file_name.clone()).body(a.bytes.to_vec(), pdf);
+        let part = Part::new(a.file_name.clone()).body(a.bytes.to_vec(), self.pdf.clone());
         *last = Some((a.bytes, a.file_name, part.clone()));
         part
     }

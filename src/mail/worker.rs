@@ -34,7 +34,8 @@ const MAX_BATCH: usize = 256;
 /// Tries at recording a batch before its rows are left to their lease.
 const RECORD_TRIES: u64 = 5;
 
-type Claim = JoinHandle<Result<Vec<OutboxRow>, ServiceError>>;
+type Claimed = Result<Vec<OutboxRow>, ServiceError>;
+type Claim = JoinHandle<Claimed>;
 
 pub struct Worker {
     service: Service,
@@ -42,6 +43,8 @@ pub struct Worker {
     /// Names this daemon's leases; a new one at each start.
     id: String,
     concurrency: usize,
+    /// Rows asked for by one claim.
+    claim_size: usize,
 }
 
 impl Worker {
@@ -52,6 +55,7 @@ impl Worker {
             mailer,
             id: id[..14].to_owned(),
             concurrency: concurrency.max(1),
+            claim_size: concurrency.max(1) * CLAIM_AHEAD,
         }
     }
 
@@ -129,19 +133,19 @@ impl Worker {
 
     fn claim(&self) -> Claim {
         let (service, id) = (self.service.clone(), self.id.clone());
-        let limit = self.concurrency * CLAIM_AHEAD;
+        let limit = self.claim_size;
         tokio::spawn(async move { service.claim_mail(&id, limit).await })
     }
 
     /// Queues what a claim returned; whether it may have left due rows behind.
     fn take(
         &self,
-        claimed: Result<Result<Vec<OutboxRow>, ServiceError>, tokio::task::JoinError>,
+        claimed: Result<Claimed, tokio::task::JoinError>,
         queue: &mut VecDeque<OutboxRow>,
     ) -> bool {
         match claimed {
             Ok(Ok(rows)) => {
-                let full = rows.len() == self.concurrency * CLAIM_AHEAD;
+                let full = rows.len() == self.claim_size;
                 queue.extend(rows);
                 full
             }
@@ -176,9 +180,7 @@ impl Worker {
 }
 
 /// The claim under way once it has ended; never, when there is none.
-async fn finished(
-    claim: &mut Option<Claim>,
-) -> Result<Result<Vec<OutboxRow>, ServiceError>, tokio::task::JoinError> {
+async fn finished(claim: &mut Option<Claim>) -> Result<Claimed, tokio::task::JoinError> {
     match claim {
         Some(handle) => handle.await,
         None => std::future::pending().await,
