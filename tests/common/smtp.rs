@@ -24,6 +24,10 @@ pub struct Received {
 }
 
 impl Received {
+    pub fn is_to(&self, rcpt: &str) -> bool {
+        self.to.iter().any(|t| t == rcpt)
+    }
+
     pub fn parsed(&self) -> mail_parser::Message<'_> {
         mail_parser::MessageParser::default()
             .parse(&self.data)
@@ -111,12 +115,13 @@ impl SmtpServer {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind the test SMTP server");
-        Self::serve(listener, Arc::default())
+        Self::serve(listener)
     }
 
-    fn serve(listener: TcpListener, state: Arc<Mutex<State>>) -> Self {
+    fn serve(listener: TcpListener) -> Self {
         let addr = listener.local_addr().expect("a local address");
-        let accepted = Arc::new(watch::channel(state.lock().map_or(0, |s| s.received.len())).0);
+        let state: Arc<Mutex<State>> = Arc::default();
+        let accepted = Arc::new(watch::channel(0).0);
         let (shared, counter) = (state.clone(), accepted.clone());
         let sessions: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
         let open = sessions.clone();
@@ -187,7 +192,7 @@ impl SmtpServer {
     pub fn to(&self, rcpt: &str) -> Vec<Received> {
         self.received()
             .into_iter()
-            .filter(|m| m.to.iter().any(|t| t == rcpt))
+            .filter(|m| m.is_to(rcpt))
             .collect()
     }
 
@@ -209,15 +214,9 @@ impl SmtpServer {
 
     /// Waits until `rcpt` has received `n` messages; returns them all.
     pub async fn wait_for_to(&self, rcpt: &str, n: usize, timeout: Duration) -> Vec<Received> {
-        let to_rcpt = |s: &State| {
-            s.received
-                .iter()
-                .filter(|m| m.to.iter().any(|t| t == rcpt))
-                .count()
-        };
         self.wait_until(
             timeout,
-            |s| to_rcpt(s) >= n,
+            |s| s.received.iter().filter(|m| m.is_to(rcpt)).count() >= n,
             || format!("expected {n} messages to {rcpt} within {timeout:?}"),
         )
         .await;
