@@ -82,6 +82,18 @@ const MAX_SERIAL: u32 = 99_999;
 /// Largest addendum, corrigendum or revision index accepted.
 const MAX_INDEX: u16 = 999;
 
+/// A number that cannot be made: its series has no value left.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SeriesExhausted {
+    #[error("the {year} series has reached {MAX_SERIAL}, the last five-digit document number")]
+    Numbers { year: u16 },
+    #[error(
+        "document {base} already has revision {MAX_INDEX}, the last the Council's numbering \
+         allows; register a new document instead"
+    )]
+    Revisions { base: DocNumber },
+}
+
 impl DocNumber {
     /// The original version of document `serial` of `year` (a four-digit year).
     pub fn new(serial: u32, year: u16) -> Self {
@@ -93,12 +105,34 @@ impl DocNumber {
         }
     }
 
+    /// The number the registry allocated as `serial` of `year`'s series.
+    pub fn allocated(serial: i64, year: u16) -> Result<Self, SeriesExhausted> {
+        u32::try_from(serial)
+            .ok()
+            .filter(|s| (1..=MAX_SERIAL).contains(s))
+            .map(|serial| Self::new(serial, year))
+            .ok_or(SeriesExhausted::Numbers { year })
+    }
+
     /// Revision `k` of this document, in the Council's full form (`6314/1/22 REV 1`).
-    pub fn revised(self, k: u16) -> Self {
-        Self {
+    /// There is none past `REV 999`: a number that could be stored but never read back.
+    pub fn revised(self, k: u16) -> Result<Self, SeriesExhausted> {
+        if !(1..=MAX_INDEX).contains(&k) {
+            return Err(SeriesExhausted::Revisions {
+                base: Self::new(self.serial, self.year),
+            });
+        }
+        Ok(Self {
             revision: Some((k, RevisionForm::Full)),
             ..self
-        }
+        })
+    }
+
+    /// This number with its full year as recorded when it was allocated. `YY` alone is
+    /// ambiguous across centuries, so a stored number never has its year guessed again;
+    /// `None` when `year` does not end in the number's two digits.
+    pub fn in_year(self, year: u16) -> Option<Self> {
+        (year % 100 == self.year % 100).then_some(Self { year, ..self })
     }
 
     pub fn serial(&self) -> u32 {
@@ -458,6 +492,18 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_year_replaces_the_two_digit_guess() {
+        // A note numbered in 2050 reads `/50`, which the pivot alone would call 1950.
+        let n: DocNumber = "5001/1/50 REV 1".parse().unwrap();
+        assert_eq!(n.year(), 1950);
+        let stored = n.in_year(2050).unwrap();
+        assert_eq!(stored.year(), 2050);
+        assert_eq!(stored.to_string(), "5001/1/50 REV 1");
+        assert_eq!(stored.register_id(), "ST 5001 2050 REV 1");
+        assert_eq!(n.in_year(2051), None, "the digits must agree");
+    }
+
+    #[test]
     fn register_form_both_ways() {
         let cases = [
             ("6762/22", "ST 6762 2022 INIT"),
@@ -476,8 +522,16 @@ mod tests {
     fn built_numbers_print_as_the_council_does() {
         assert_eq!(DocNumber::new(5001, 2027).to_string(), "5001/27");
         assert_eq!(
-            DocNumber::new(6314, 2022).revised(1).to_string(),
+            DocNumber::new(6314, 2022).revised(1).unwrap().to_string(),
             "6314/1/22 REV 1"
+        );
+        let last = DocNumber::new(6314, 2022).revised(999).unwrap();
+        assert_eq!(last.to_string().parse::<DocNumber>().unwrap(), last);
+        let past = DocNumber::new(6314, 2022).revised(1000).unwrap_err();
+        assert!(
+            past.to_string()
+                .contains("6314/22 already has revision 999"),
+            "{past}"
         );
         assert_eq!(DocNumber::new(1, 2005).to_string(), "1/05");
     }

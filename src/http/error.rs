@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::service::{LinkRefusal, ServiceError};
+use crate::store::StoreError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -69,6 +70,20 @@ impl From<ServiceError> for ApiError {
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
                     "an internal error occurred; it has been logged",
+                )
+            }
+            ServiceError::Store(StoreError::Exhausted(_)) => {
+                Self::new(StatusCode::CONFLICT, "series_exhausted", message)
+            }
+            ServiceError::Store(StoreError::Corrupt { what, .. }) => {
+                tracing::error!(error = %message, "a stored record cannot be read");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "unreadable",
+                    format!(
+                        "this record is stored in a form this daemon cannot read ({what}); \
+                         it has been logged for the operator"
+                    ),
                 )
             }
             ServiceError::Store(store) => {

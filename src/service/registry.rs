@@ -31,7 +31,9 @@ impl Service {
             .register(NewNote {
                 spec: &spec.to_json(),
                 codes: &spec.codes,
-                year: today.year(),
+                year: u16::try_from(today.year()).map_err(|_| {
+                    ServiceError::Internal(format!("the year {} has no series", today.year()))
+                })?,
                 first_number: self.first_number,
                 created_by: &who.name,
                 now,

@@ -49,6 +49,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    /// A series has no number left to hand out: a conflict with what is stored, not a bug.
+    #[error(transparent)]
+    Exhausted(#[from] crate::reference::SeriesExhausted),
     #[error("stored data is not readable ({what}): {detail}")]
     Corrupt { what: &'static str, detail: String },
 }

@@ -11,16 +11,13 @@ use crate::note::{Note, NoteId};
 use crate::reference::{CodeName, DistributionCode, DocNumber};
 use crate::workflow::NoteState;
 
-/// Largest number a yearly series may reach (five digits, as printed).
-const MAX_SERIAL: i64 = 99_999;
-
 /// A note to register: its validated spec and who registers it when.
 pub struct NewNote<'a> {
     /// The spec in its wire form, defaults filled in.
     pub spec: &'a Value,
     pub codes: &'a [CodeName],
     /// The Brussels calendar year of `now`: the series the number comes from.
-    pub year: i16,
+    pub year: u16,
     pub first_number: i64,
     pub created_by: &'a str,
     pub now: Timestamp,
@@ -36,7 +33,7 @@ pub struct NoteFilter {
 macro_rules! select_notes {
     ($rest:literal) => {
         concat!(
-            "SELECT id, number, codes, state, version, spec, created_by, created_at, updated_at, review, previous_id FROM notes ",
+            "SELECT id, number, year, codes, state, version, spec, created_by, created_at, updated_at, review, previous_id FROM notes ",
             $rest
         )
     };
@@ -53,13 +50,7 @@ impl Store {
         // The document counter first: its row lock orders every registration of the
         // year, so the code counters below are never taken in conflicting orders.
         let serial = next_value(&mut tx, &format!("doc:{}", new.year), new.first_number).await?;
-        if serial > MAX_SERIAL {
-            return Err(StoreError::Corrupt {
-                what: "number series",
-                detail: format!("the {} series has reached {MAX_SERIAL}", new.year),
-            });
-        }
-        let number = DocNumber::new(serial as u32, new.year as u16);
+        let number = DocNumber::allocated(serial, new.year)?;
         let mut codes = Vec::with_capacity(new.codes.len());
         for name in new.codes {
             let counter = next_value(&mut tx, &format!("code:{name}:{}", new.year), 1).await?;
@@ -163,17 +154,14 @@ impl Store {
         .bind(serial)
         .fetch_one(&mut *tx)
         .await?;
-        let k = u16::try_from(k).map_err(|e| StoreError::Corrupt {
-            what: "number series",
-            detail: e.to_string(),
-        })?;
         let base = DocNumber::new(of.number.serial(), of.number.year());
+        let number = base.revised(u16::try_from(k).unwrap_or(u16::MAX))?;
         let note = insert_draft(
             &mut tx,
             Draft {
-                number: base.revised(k),
+                number,
                 codes: of.codes.clone(),
-                revision: k,
+                revision: number.revision().unwrap_or_default(),
                 previous: Some(of.id),
                 spec,
                 created_by: actor,
@@ -194,6 +182,9 @@ impl Store {
         row.as_ref().map(note_from_row).transpose()
     }
 
+    /// The notes the filter selects. A row this daemon cannot read is logged with its id
+    /// and left out, so one bad row never takes the whole list down; reading that note
+    /// on its own still reports what is wrong with it.
     pub async fn notes(&self, filter: &NoteFilter) -> Result<Vec<Note>, StoreError> {
         let rows = match filter.state {
             Some(state) => {
@@ -210,7 +201,7 @@ impl Store {
                     .await?
             }
         };
-        rows.iter().map(note_from_row).collect()
+        Ok(rows.iter().filter_map(readable_note).collect())
     }
 
     /// One stored version's spec and when it was saved.
@@ -380,8 +371,19 @@ fn corrupt(what: &'static str) -> impl Fn(String) -> StoreError {
     move |detail| StoreError::Corrupt { what, detail }
 }
 
+/// The note of a listed row, or `None` (logged) when it cannot be read.
+fn readable_note(row: &AnyRow) -> Option<Note> {
+    note_from_row(row)
+        .inspect_err(|e| {
+            let id = row.try_get::<NoteId, _>("id").ok();
+            tracing::error!(note = ?id, error = %e, "a stored note cannot be read; left out of the list");
+        })
+        .ok()
+}
+
 pub(super) fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
     let number: String = row.try_get("number")?;
+    let year: i64 = row.try_get("year")?;
     let codes: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("codes")?)
         .map_err(|e| corrupt("codes")(e.to_string()))?;
     let state: String = row.try_get("state")?;
@@ -389,7 +391,13 @@ pub(super) fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
         id: row.try_get("id")?,
         number: number
             .parse()
-            .map_err(|e: crate::reference::ReferenceError| corrupt("number")(e.to_string()))?,
+            .map_err(|e: crate::reference::ReferenceError| corrupt("number")(e.to_string()))
+            .and_then(|n: DocNumber| {
+                u16::try_from(year)
+                    .ok()
+                    .and_then(|y| n.in_year(y))
+                    .ok_or_else(|| corrupt("number")(format!("`{number}` is not of year {year}")))
+            })?,
         codes: codes
             .iter()
             .map(|c| {

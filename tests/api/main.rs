@@ -9,6 +9,7 @@ mod helpers;
 mod outbox;
 mod registration;
 mod restart;
+mod series;
 #[path = "../common/smtp.rs"]
 mod smtp;
 mod workflow;
