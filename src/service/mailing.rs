@@ -4,7 +4,10 @@
 //! Link secrets: a row keeps its link's secret only while it is queued or deferred; the
 //! statement that records it sent or failed also erases it. A delivery whose PDF is too
 //! large to attach and that has no secret (re-queued after it failed) gets a new download
-//! link at send time, minted here and never written to the outbox.
+//! link at send time, minted here and never written to the outbox. The secret is not
+//! encrypted with a per-daemon key instead: rows queued before a restart, or claimed by
+//! another daemon on the same PostgreSQL database, could then never be sent, and a key kept
+//! in the database would protect nothing.
 //!
 //! Times computed from configured durations saturate instead of overflowing: `check`
 //! bounds every duration, but the worker must not panic on a value that got past it.
