@@ -16,7 +16,11 @@ pub const PRIVATE_DIR: u32 = 0o700;
 /// Creates `dir` and its missing parents, each folder created here 0700. Folders that
 /// already exist keep their mode: an operator's `/var/lib` or `/tmp` is not ours to change.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
+    // A relative path ends in "", the working folder: never ours to create or change.
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
     std::fs::create_dir_all(dir)?;
     for created in missing {
         set_mode(created, PRIVATE_DIR)?;
@@ -69,6 +73,10 @@ mod tests {
         );
         assert_eq!(mode(&root.path().join("a")), PRIVATE_DIR);
         assert_eq!(mode(&dir), PRIVATE_DIR);
+        let relative = format!("target-files-test-{}", std::process::id());
+        create_private_dir(Path::new(&relative).join("spool").as_path()).unwrap();
+        assert_eq!(mode(Path::new(&relative)), PRIVATE_DIR);
+        std::fs::remove_dir_all(&relative).unwrap();
         let file = dir.join("x.eml");
         std::fs::write(&file, b"old").unwrap();
         set_mode(&file, 0o644).unwrap();

@@ -69,14 +69,21 @@ pub fn load_dkim_key(path: &Path) -> Result<DkimSigningKey, DkimKeyError> {
     }
 }
 
-/// The signing configuration, when `mail.dkim.*` is set (`check` has made sure that all
-/// three keys are, or none).
+/// The signing configuration when `mail.dkim.*` is set; `None` when none of its keys is.
+/// Some but not all of them is an error: mail must not go out unsigned by mistake.
 pub(super) fn signer(settings: &DkimSettings) -> Result<Option<DkimConfig>, MailError> {
-    let (Some(domain), Some(selector), Some(key_file)) =
-        (&settings.domain, &settings.selector, &settings.key_file)
-    else {
-        return Ok(None);
-    };
+    let (domain, selector, key_file) =
+        match (&settings.domain, &settings.selector, &settings.key_file) {
+            (None, None, None) => return Ok(None),
+            (Some(d), Some(s), Some(k)) => (d, s, k),
+            _ => {
+                return Err(MailError::Config {
+                    key: "dkim",
+                    message: "domain, selector and key_file are set together, or none of them"
+                        .to_owned(),
+                });
+            }
+        };
     let key = load_dkim_key(key_file).map_err(|e| MailError::Config {
         key: "dkim.key_file",
         message: e.to_string(),
