@@ -3,12 +3,14 @@
 //! certificate comes from a CA made for the test, and DKIM signatures checked against the
 //! public key.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Row};
 
@@ -154,9 +156,47 @@ fn relaxed_body(body: &str) -> String {
     lines.iter().map(|l| format!("{l}\r\n")).collect()
 }
 
-/// Verifies the Ed25519-SHA256 (RFC 8463) DKIM signature of a raw message for `domain` and
-/// `selector` with `public_key`, as a receiving server does; the reason when it fails.
-fn verify_dkim(raw: &[u8], domain: &str, selector: &str, public_key: &[u8]) -> Result<(), String> {
+/// A DKIM public key as a `_domainkey` TXT record publishes it.
+#[derive(Clone)]
+enum PublicKey {
+    Ed25519(Vec<u8>),
+    Rsa(RsaPublicKey),
+}
+
+impl PublicKey {
+    fn algorithm(&self) -> &'static str {
+        match self {
+            Self::Ed25519(_) => "ed25519-sha256",
+            Self::Rsa(_) => "rsa-sha256",
+        }
+    }
+
+    /// Checks `signature` over the SHA-256 of the signed data (RFC 6376 3.3, RFC 8463).
+    fn verify(&self, hash: &[u8], signature: &[u8]) -> Result<(), String> {
+        match self {
+            Self::Ed25519(raw) => {
+                let key = VerifyingKey::from_bytes(
+                    raw.as_slice().try_into().map_err(|_| "a 32-byte key")?,
+                )
+                .map_err(|e| e.to_string())?;
+                let signature = Signature::from_slice(signature).map_err(|e| e.to_string())?;
+                key.verify(hash, &signature).map_err(|e| e.to_string())
+            }
+            Self::Rsa(key) => key
+                .verify(Pkcs1v15Sign::new::<Sha256>(), hash, signature)
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Verifies the DKIM signature of a raw message for `domain` and `selector` with
+/// `public_key`, as a receiving server does; the reason when it fails.
+fn verify_dkim(
+    raw: &[u8],
+    domain: &str,
+    selector: &str,
+    public_key: &PublicKey,
+) -> Result<(), String> {
     let raw = std::str::from_utf8(raw).map_err(|e| e.to_string())?;
     let (head, body) = raw.split_once("\r\n\r\n").ok_or("no body")?;
     // Header fields, each with its continuation lines.
@@ -191,7 +231,7 @@ fn verify_dkim(raw: &[u8], domain: &str, selector: &str, public_key: &[u8]) -> R
     };
     for (name, expected) in [
         ("v", "1"),
-        ("a", "ed25519-sha256"),
+        ("a", public_key.algorithm()),
         ("c", "relaxed/relaxed"),
         ("d", domain),
         ("s", selector),
@@ -228,27 +268,35 @@ fn verify_dkim(raw: &[u8], domain: &str, selector: &str, public_key: &[u8]) -> R
         })
         .collect();
     data.push_str(&relaxed_header(&emptied.join(";")));
-    let key = VerifyingKey::from_bytes(public_key.try_into().map_err(|_| "a 32-byte key")?)
-        .map_err(|e| e.to_string())?;
     let signature = STANDARD.decode(tag("b")?).map_err(|e| e.to_string())?;
-    let signature = Signature::from_slice(&signature).map_err(|e| e.to_string())?;
-    key.verify(&Sha256::digest(data.as_bytes()), &signature)
+    public_key
+        .verify(&Sha256::digest(data.as_bytes()), &signature)
         .map_err(|e| format!("the signature does not verify: {e}"))
 }
 
-fn write_key(dir: &Path) -> (std::path::PathBuf, Vec<u8>) {
+/// A new Ed25519 key in PKCS#8 PEM at `dir/name`, and its public half.
+fn ed25519_key(dir: &Path, name: &str) -> (PathBuf, PublicKey) {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("an Ed25519 key");
-    let path = dir.join("dkim.pem");
+    let path = dir.join(name);
     std::fs::write(&path, key.serialize_pem()).expect("write the key");
-    (path, key.public_key_raw().to_vec())
+    (path, PublicKey::Ed25519(key.public_key_raw().to_vec()))
 }
 
-#[tokio::test]
-async fn every_message_is_dkim_signed_when_mail_dkim_is_set() {
+/// The test RSA key (PKCS#1 PEM, as `openssl genrsa -traditional` writes) and its public
+/// half as published.
+fn rsa_key() -> (PathBuf, PublicKey) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let public =
+        std::fs::read_to_string(data.join("dkim-rsa-test-only.pub.pem")).expect("the public key");
+    let public = RsaPublicKey::from_public_key_pem(&public).expect("an RSA public key");
+    (data.join("dkim-rsa-test-only.pem"), PublicKey::Rsa(public))
+}
+
+/// Submits a note with `mail.dkim.*` set to `key_file`; both mails verify with `public`,
+/// and fail once changed or checked against `other`.
+async fn mails_are_signed(key_file: PathBuf, public: &PublicKey, other: &PublicKey) {
     let smtp = SmtpServer::start().await;
     let db = TestDb::sqlite();
-    let folder = tempfile::tempdir().expect("a folder");
-    let (key_file, public_key) = write_key(folder.path());
     let mut settings = chain_settings(&db, &smtp);
     settings.mail.dkim.domain = Some("council.example".to_owned());
     settings.mail.dkim.selector = Some("notes2026".to_owned());
@@ -257,27 +305,36 @@ async fn every_message_is_dkim_signed_when_mail_dkim_is_set() {
     let app = TestApp::spawn(&settings).await;
     let (_, mails) = submitted(&app, &smtp).await;
     assert_eq!(mails.len(), 2);
+    let verify =
+        |raw: &[u8], key: &PublicKey| verify_dkim(raw, "council.example", "notes2026", key);
     for mail in &mails {
-        verify_dkim(&mail.data, "council.example", "notes2026", &public_key)
+        verify(&mail.data, public)
             .unwrap_or_else(|e| panic!("{e}:\n{}", String::from_utf8_lossy(&mail.data)));
         // The check is real: a changed subject or body, or another key, fails it.
         let text = String::from_utf8_lossy(&mail.data).into_owned();
         let subject = text.replacen("Subject: ", "Subject: Re: ", 1);
-        assert!(
-            verify_dkim(
-                subject.as_bytes(),
-                "council.example",
-                "notes2026",
-                &public_key
-            )
-            .is_err()
-        );
+        assert!(verify(subject.as_bytes(), public).is_err());
         let body = text.replacen("\r\n\r\n", "\r\n\r\nX", 1);
-        assert!(verify_dkim(body.as_bytes(), "council.example", "notes2026", &public_key).is_err());
-        let (_, other) = write_key(folder.path());
-        assert!(verify_dkim(&mail.data, "council.example", "notes2026", &other).is_err());
+        assert!(verify(body.as_bytes(), public).is_err());
+        assert!(verify(&mail.data, other).is_err());
     }
     app.stop().await;
+}
+
+#[tokio::test]
+async fn every_message_is_dkim_signed_with_an_ed25519_key() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let (key_file, public) = ed25519_key(folder.path(), "dkim.pem");
+    let (_, other) = ed25519_key(folder.path(), "other.pem");
+    mails_are_signed(key_file, &public, &other).await;
+}
+
+#[tokio::test]
+async fn every_message_is_dkim_signed_with_an_rsa_key() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let (key_file, public) = rsa_key();
+    let (_, other) = ed25519_key(folder.path(), "other.pem");
+    mails_are_signed(key_file, &public, &other).await;
 }
 
 #[test]
