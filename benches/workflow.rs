@@ -318,10 +318,11 @@ async fn distribute(relay: Duration) -> Distribution {
 async fn lettre_alone(relay: Duration, pdf: Vec<u8>) -> (Duration, String) {
     let alone = SmtpServer::start().await;
     alone.slow_down(relay);
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&alone.url())
-        .expect("a URL")
-        .pool_config(PoolConfig::new().max_size(8))
-        .build();
+    let transport =
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(&format!("smtp://{}", alone.addr))
+            .expect("a URL")
+            .pool_config(PoolConfig::new().max_size(8))
+            .build();
     let permits = Arc::new(Semaphore::new(8));
     let cpu = cpu_time();
     let started = Instant::now();

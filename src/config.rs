@@ -16,6 +16,10 @@ use crate::note::Vocabulary;
 use crate::reference::CodeName;
 use crate::workflow::{Rule, Step};
 
+/// The longest duration any key may hold: enough for any real setting, and far enough
+/// from the calendar's end that times computed from it cannot overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+
 /// The built-in defaults, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
@@ -107,6 +111,19 @@ pub struct MailSettings {
     pub max_attachment: u64,
     #[serde(deserialize_with = "duration")]
     pub download_ttl: Duration,
+    /// PEM certificates trusted besides the system's roots for the SMTP relay's TLS.
+    pub tls_ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub dkim: DkimSettings,
+}
+
+/// `mail.dkim.*`: all three set, or none (no signing).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DkimSettings {
+    pub domain: Option<String>,
+    pub selector: Option<String>,
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -237,21 +254,62 @@ impl Settings {
                     "mail.smtp_url",
                     "is required when mail.transport = \"smtp\"".to_owned(),
                 ),
-                Some(u)
-                    if !(u.expose().starts_with("smtp://")
-                        || u.expose().starts_with("smtps://")) =>
-                {
-                    bad(
-                        "mail.smtp_url",
-                        "must start with smtp:// or smtps://".to_owned(),
-                    )
+                Some(u) => {
+                    if let Err(e) = crate::mail::SmtpUrl::parse(u.expose()) {
+                        bad("mail.smtp_url", e.to_string());
+                    }
                 }
-                Some(_) => {}
             },
             other => bad(
                 "mail.transport",
                 format!("`{other}` is neither \"file\" nor \"smtp\""),
             ),
+        }
+        if let Some(ca) = &self.mail.tls_ca_file
+            && let Err(e) = crate::mail::read_ca(ca)
+        {
+            bad("mail.tls_ca_file", e.to_string());
+        }
+        let dkim = &self.mail.dkim;
+        match (&dkim.domain, &dkim.selector, &dkim.key_file) {
+            (None, None, None) => {}
+            (Some(_), Some(_), Some(key_file)) => {
+                if let Err(e) = crate::mail::load_dkim_key(key_file) {
+                    bad("mail.dkim.key_file", e.to_string());
+                }
+            }
+            (domain, selector, key_file) => {
+                let missing = [
+                    ("domain", domain.is_none()),
+                    ("selector", selector.is_none()),
+                    ("key_file", key_file.is_none()),
+                ];
+                for (key, _) in missing.iter().filter(|(_, missing)| *missing) {
+                    bad(
+                        &format!("mail.dkim.{key}"),
+                        "is required when any mail.dkim key is set (all three, or none)".to_owned(),
+                    );
+                }
+            }
+        }
+        for (key, value) in [
+            ("mail.retry_initial", self.mail.retry_initial),
+            ("mail.retry_max", self.mail.retry_max),
+            ("mail.give_up_after", self.mail.give_up_after),
+            ("mail.download_ttl", self.mail.download_ttl),
+            ("approval.link_ttl", self.approval.link_ttl),
+            ("approval.remind_after", self.approval.remind_after),
+        ] {
+            if value > MAX_DURATION {
+                bad(
+                    key,
+                    format!(
+                        "{}s is longer than {}d (ten years), the most any duration may be",
+                        value.as_secs(),
+                        MAX_DURATION.as_secs() / 86_400
+                    ),
+                );
+            }
         }
         if mailbox_address(&self.mail.from).is_none() {
             bad(
@@ -338,8 +396,15 @@ impl Settings {
                 );
             }
             let mut approvers = Vec::with_capacity(step.approvers.len());
+            // A step that names someone twice waits for a second decision from a person
+            // whose one link is spent: an `all` step would never end.
+            let mut seen = BTreeSet::new();
             for (j, a) in step.approvers.iter().enumerate() {
                 match a.parse::<EmailAddress>() {
+                    Ok(_) if !seen.insert(a.trim().to_lowercase()) => bad(
+                        format!("{key}.approvers[{j}]"),
+                        format!("`{a}` is named twice in this step (addresses ignore case)"),
+                    ),
                     Ok(address) => approvers.push(address),
                     Err(e) => bad(format!("{key}.approvers[{j}]"), e.to_string()),
                 }
@@ -640,6 +705,61 @@ mod tests {
         )
         .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn durations_beyond_ten_years_are_refused_with_their_key() {
+        let e = problems("[mail]\nretry_max = \"99999999d\"\n");
+        assert!(
+            e.contains("mail.retry_max: 8639999913600s is longer than 3650d"),
+            "{e}"
+        );
+        let e = problems("[approval]\nlink_ttl = \"3651d\"\n");
+        assert!(e.contains("approval.link_ttl:"), "{e}");
+        assert!(load(Some("[mail]\ndownload_ttl = \"3650d\"\n"), &[]).is_ok());
+    }
+
+    #[test]
+    fn a_step_naming_an_approver_twice_is_refused() {
+        let e = problems(
+            r#"
+            [[approval.steps]]
+            name = "Coreper"
+            approvers = ["b1@pres.example", "b2@pres.example", "B1@Pres.example"]
+            rule = "all"
+            "#,
+        );
+        assert!(
+            e.contains("approval.steps[0].approvers[2]: `B1@Pres.example` is named twice"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn smtp_credentials_over_plain_text_are_refused() {
+        for url in [
+            "smtp://u:secret@relay.example:25?tls=none",
+            "smtp://u:secret@relay.example:25?tls=opportunistic",
+        ] {
+            let e = problems(&format!(
+                "[mail]\ntransport = \"smtp\"\nsmtp_url = \"{url}\"\n"
+            ));
+            assert!(
+                e.contains("mail.smtp_url: credentials over plain text"),
+                "{e}"
+            );
+            assert!(!e.contains("secret"), "{e}");
+        }
+        for url in [
+            "smtp://u:secret@relay.example:587",
+            "smtps://u:secret@relay.example",
+            "smtp://127.0.0.1:2525?tls=none",
+        ] {
+            let toml = format!("[mail]\ntransport = \"smtp\"\nsmtp_url = \"{url}\"\n");
+            assert!(load(Some(&toml), &[]).is_ok(), "{url}");
+        }
+        let e = problems("[mail]\ntls_ca_file = \"/nonexistent/ca.pem\"\n");
+        assert!(e.contains("mail.tls_ca_file: /nonexistent/ca.pem"), "{e}");
     }
 
     #[test]

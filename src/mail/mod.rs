@@ -1,7 +1,10 @@
-//! Email: messages filled from templates (one folder per email: subject, text, html), the
-//! transports (`file` writes `.eml` files, `smtp` sends through one pooled lettre
-//! transport), and the outbox worker that sends what the use cases queued.
+//! Email: messages filled from templates (one folder per email: subject, text, html),
+//! DKIM-signed when `mail.dkim.*` is set, the transports (`file` writes `.eml` files, `smtp`
+//! sends through one pooled lettre transport, over TLS unless the URL says otherwise), and
+//! the outbox worker that sends what the use cases queued.
 
+mod dkim;
+mod relay;
 mod retry;
 mod transport;
 pub mod worker;
@@ -9,6 +12,7 @@ pub mod worker;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lettre::Message;
+use lettre::message::dkim::DkimConfig;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as Part, Mailbox, MultiPart, SinglePart};
 use serde_json::Value;
@@ -17,8 +21,10 @@ use crate::config::Settings;
 use crate::render::{Escape, TemplateError, TemplateSet};
 use crate::store::MailKind;
 
+pub use dkim::{DkimKeyError, load_dkim_key};
+pub use relay::{SmtpUrl, SmtpUrlError, TlsMode};
 pub use retry::backoff;
-pub use transport::{SendError, Transport};
+pub use transport::{CaFileError, SendError, Transport, read_ca};
 
 const BUILT_IN: &[(&str, Escape, &str)] = &[
     (
@@ -107,6 +113,7 @@ pub struct Mailer {
     /// A distribution attaches one PDF to hundreds of messages: it is encoded once.
     last_part: Mutex<Option<BuiltPart>>,
     pdf: ContentType,
+    dkim: Option<DkimConfig>,
 }
 
 impl Mailer {
@@ -118,6 +125,7 @@ impl Mailer {
             last_part: Mutex::default(),
             pdf: ContentType::parse("application/pdf")
                 .map_err(|e| MailError::Build(e.to_string()))?,
+            dkim: dkim::signer(&settings.mail.dkim)?,
         })
     }
 
@@ -155,13 +163,17 @@ impl Mailer {
             .to(to)
             .subject(subject)
             .message_id(Some(letter.message_id));
-        let message = match letter.attachment {
+        let mut message = match letter.attachment {
             None => builder.multipart(body),
             Some(a) => {
                 builder.multipart(MultiPart::mixed().multipart(body).singlepart(self.part(a)))
             }
-        };
-        message.map_err(|e| build(&e))
+        }
+        .map_err(|e| build(&e))?;
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
+        Ok(message)
     }
 
     /// The attachment as a MIME part, encoded once for as long as the same bytes come.

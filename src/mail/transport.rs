@@ -1,5 +1,6 @@
-//! Where messages go: `.eml` files in a folder (the default, no server needed) or an SMTP
-//! server through one pooled lettre transport.
+//! Where messages go: `.eml` files in a folder (the default, no server needed; files 0600
+//! in a folder created 0700) or an SMTP server through one pooled lettre transport,
+//! protected as `mail.smtp_url` says (see [`super::relay`]).
 //!
 //! lettre's pool caps idle connections, not concurrent ones (DEPENDENCIES.md): the worker
 //! bounds what is in flight with its own semaphore of `mail.concurrency` permits.
@@ -8,10 +9,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::MailError;
+use super::relay::SmtpUrl;
 use crate::config::MailSettings;
+use crate::files::{create_private_dir, write_private};
 
 /// How long one SMTP command may take before the try counts as a transient failure.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,7 +39,7 @@ impl Transport {
     pub fn new(mail: &MailSettings) -> Result<Self, MailError> {
         match mail.transport.as_str() {
             "file" => {
-                std::fs::create_dir_all(&mail.dir).map_err(|e| MailError::Config {
+                create_private_dir(&mail.dir).map_err(|e| MailError::Config {
                     key: "dir",
                     message: format!("cannot create {}: {e}", mail.dir.display()),
                 })?;
@@ -46,11 +50,30 @@ impl Transport {
                     key: "smtp_url",
                     message: "is required when mail.transport = \"smtp\"".to_owned(),
                 })?;
-                let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                let relay = SmtpUrl::parse(url.expose()).map_err(|e| MailError::Config {
+                    key: "smtp_url",
+                    message: e.to_string(),
+                })?;
+                let ca = mail
+                    .tls_ca_file
+                    .as_deref()
+                    .map(read_ca)
+                    .transpose()
                     .map_err(|e| MailError::Config {
-                        key: "smtp_url",
+                        key: "tls_ca_file",
                         message: e.to_string(),
                     })?;
+                let tls = relay.tls(ca).map_err(|e| MailError::Config {
+                    key: "smtp_url",
+                    message: e.to_string(),
+                })?;
+                let mut builder =
+                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
+                        .port(relay.port)
+                        .tls(tls);
+                if let Some((user, password)) = relay.credentials {
+                    builder = builder.credentials(Credentials::new(user, password));
+                }
                 let size = u32::try_from(mail.concurrency.max(1)).unwrap_or(u32::MAX);
                 Ok(Self::Smtp(
                     builder
@@ -119,6 +142,34 @@ async fn write_file(dir: &std::path::Path, message: &Message) -> std::io::Result
         .replace(['/', '\\'], "_");
     let path = dir.join(format!("{id}.eml"));
     let partial = dir.join(format!(".{id}.eml.partial"));
-    tokio::fs::write(&partial, message.formatted()).await?;
+    write_private(&partial, &message.formatted()).await?;
     tokio::fs::rename(&partial, &path).await
+}
+
+/// The PEM certificates of `mail.tls_ca_file`, trusted besides the system's roots; `check`
+/// reads them too.
+pub fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, CaFileError> {
+    let pem = std::fs::read(path).map_err(|e| CaFileError {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    lettre::transport::smtp::client::Certificate::from_pem(&pem).map_err(|e| CaFileError {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(CaFileError {
+            path: path.display().to_string(),
+            reason: "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned(),
+        });
+    }
+    Ok(pem)
+}
+
+/// `mail.tls_ca_file` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct CaFileError {
+    pub path: String,
+    pub reason: String,
 }

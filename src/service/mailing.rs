@@ -1,10 +1,21 @@
 //! The outbox's side of the use cases: claiming rows for the mail worker, filling in what
 //! only exists at send time (links, attachments), and recording how each try ended.
+//!
+//! Link secrets: a row keeps its link's secret only while it is queued or deferred; the
+//! statement that records it sent or failed also erases it. A delivery whose PDF is too
+//! large to attach and that has no secret (re-queued after it failed) gets a new download
+//! link at send time, minted here and never written to the outbox. The secret is not
+//! encrypted with a per-daemon key instead: rows queued before a restart, or claimed by
+//! another daemon on the same PostgreSQL database, could then never be sent, and a key kept
+//! in the database would protect nothing.
+//!
+//! Times computed from configured durations saturate instead of overflowing: `check`
+//! bounds every duration, but the worker must not panic on a value that got past it.
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::review::signed;
+use super::review::{brussels_time, signed};
 use super::{Service, ServiceError};
 use crate::mail::{Attachment, Letter, SendError, backoff};
 use crate::note::NoteId;
@@ -58,7 +69,7 @@ impl Service {
     ) -> Result<Letter, ServiceError> {
         let mut context = row.context.clone();
         let base = self.workflow.public_url.trim_end_matches('/');
-        let link = match (row.kind, &row.secret) {
+        let mut link = match (row.kind, &row.secret) {
             (MailKind::Approval | MailKind::Reminder, Some(s)) => {
                 Some(format!("{base}/approve/{s}"))
             }
@@ -80,15 +91,22 @@ impl Service {
             }
             // The issued bytes, cached: no read of the note for each of hundreds of rows.
             MailKind::Delivery if link.is_none() => {
-                let file_name = context
-                    .get("file_name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("note.pdf")
-                    .to_owned();
-                Some(Attachment {
-                    file_name,
-                    bytes: self.issued_bytes(row.note_id).await?,
-                })
+                let bytes = self.issued_bytes(row.note_id).await?;
+                if bytes.len() as u64 > self.workflow.max_attachment {
+                    let (secret, expires) = self.mint_download(row.note_id).await?;
+                    link = Some(format!("{base}/download/{secret}"));
+                    if let Some(fields) = context.as_object_mut() {
+                        fields.insert("link_expires".to_owned(), brussels_time(expires).into());
+                    }
+                    None
+                } else {
+                    let file_name = context
+                        .get("file_name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("note.pdf")
+                        .to_owned();
+                    Some(Attachment { file_name, bytes })
+                }
             }
             MailKind::Delivery | MailKind::ChangesRequested => None,
         };
@@ -104,6 +122,17 @@ impl Service {
             attachment,
             message_id: format!("<notesd.{}.{}@{domain}>", row.note_id, row.id),
         })
+    }
+
+    /// A new download link to a note's issued PDF, valid for `mail.download_ttl`; only its
+    /// hash is stored.
+    async fn mint_download(&self, note: NoteId) -> Result<(String, Timestamp), ServiceError> {
+        let (secret, hash) = crate::secret::generate("");
+        let expires = later(self.clock.now(), self.workflow.download_ttl);
+        let mut tx = self.store.begin().await?;
+        tx.insert_download(note, &hash, expires).await?;
+        tx.commit().await?;
+        Ok((secret, expires))
     }
 
     /// Stamps the end of a send with the service's clock.
@@ -193,7 +222,7 @@ impl Service {
             Finish::Failed {
                 error: e.message.clone(),
             }
-        } else if now >= row.created + signed(self.workflow.give_up_after) {
+        } else if now >= later(row.created, signed(self.workflow.give_up_after)) {
             Finish::Failed {
                 error: format!("gave up after {} tries: {}", row.attempts, e.message),
             }
@@ -205,11 +234,16 @@ impl Service {
                 rand::random::<f64>(),
             );
             Finish::Deferred {
-                next: now + signed(delay),
+                next: later(now, signed(delay)),
                 error: e.message.clone(),
             }
         }
     }
+}
+
+/// `at + d`, or the end of time when that is past it.
+fn later(at: Timestamp, d: SignedDuration) -> Timestamp {
+    at.checked_add(d).unwrap_or(Timestamp::MAX)
 }
 
 impl From<super::Pdf> for Attachment {

@@ -23,6 +23,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use crate::files;
+
 pub use audit::AuditEntry;
 pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
@@ -41,6 +43,12 @@ pub enum StoreError {
     Unavailable(#[source] sqlx::Error),
     #[error("cannot create the database folder {path}: {source}")]
     Folder {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot make the database file {path} private (mode 0600): {source}")]
+    FileMode {
         path: String,
         #[source]
         source: std::io::Error,
@@ -188,7 +196,10 @@ impl Store {
     }
 }
 
-/// Creates the folder of a SQLite file and asks sqlx to create the file if missing.
+/// Creates the folder of a SQLite file (0700) and the file itself (0600), and asks sqlx to
+/// open it in create mode. SQLite gives `-wal` and `-shm` the mode of the database file, so
+/// the notes never sit in a world-readable file whatever the umask; files left by an
+/// earlier version are made private too.
 fn prepare_sqlite_file(url: &str) -> Result<String, StoreError> {
     let rest = url
         .strip_prefix("sqlite://")
@@ -205,11 +216,12 @@ fn prepare_sqlite_file(url: &str) -> Result<String, StoreError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+        files::create_private_dir(parent).map_err(|source| StoreError::Folder {
             path: parent.display().to_string(),
             source,
         })?;
     }
+    make_private(path)?;
     Ok(if query.contains("mode=") {
         url.to_owned()
     } else if query.is_empty() {
@@ -217,6 +229,34 @@ fn prepare_sqlite_file(url: &str) -> Result<String, StoreError> {
     } else {
         format!("{url}&mode=rwc")
     })
+}
+
+/// Creates the database file 0600 if missing, and sets 0600 on it and on its `-wal` and
+/// `-shm` where they exist.
+fn make_private(path: &str) -> Result<(), StoreError> {
+    let failed = |source| StoreError::FileMode {
+        path: path.to_owned(),
+        source,
+    };
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut create, files::PRIVATE_FILE);
+    match create.open(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(failed(e)),
+    }
+    for file in [
+        path.to_owned(),
+        format!("{path}-wal"),
+        format!("{path}-shm"),
+    ] {
+        if Path::new(&file).exists() {
+            files::set_mode(Path::new(&file), files::PRIVATE_FILE).map_err(failed)?;
+        }
+    }
+    Ok(())
 }
 
 /// Times are kept as RFC 3339 text, which both backends store and sort alike.

@@ -47,8 +47,9 @@ pub struct NewMail {
     pub now: Timestamp,
 }
 
-/// A claimed row, ready to be composed and sent.
-#[derive(Debug, Clone)]
+/// A claimed row, ready to be composed and sent. Its `Debug` leaves the secret out: rows
+/// end up in logs and panic messages.
+#[derive(Clone)]
 pub struct OutboxRow {
     pub id: i64,
     pub note_id: NoteId,
@@ -61,6 +62,23 @@ pub struct OutboxRow {
     /// This try's number: the tries recorded before it, plus one.
     pub attempts: i64,
     pub created: Timestamp,
+}
+
+impl std::fmt::Debug for OutboxRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxRow")
+            .field("id", &self.id)
+            .field("note_id", &self.note_id)
+            .field("kind", &self.kind)
+            .field("recipient", &self.recipient)
+            .field("recipient_name", &self.recipient_name)
+            .field("list", &self.list)
+            .field("context", &self.context)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .field("attempts", &self.attempts)
+            .field("created", &self.created)
+            .finish()
+    }
 }
 
 /// How a try ended.
@@ -391,4 +409,31 @@ fn row_from(row: &AnyRow) -> Result<OutboxRow, StoreError> {
         attempts: row.try_get("attempts")?,
         created: Timestamp::from_millisecond(created).map_err(|e| corrupt(e.to_string()))?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rows_debug_leaves_its_link_secret_out() {
+        let row = OutboxRow {
+            id: 1,
+            note_id: 2,
+            kind: MailKind::Approval,
+            recipient: "a1@unit.example".to_owned(),
+            recipient_name: None,
+            list: None,
+            context: Value::Null,
+            secret: Some("s3cr3t-link".to_owned()),
+            attempts: 1,
+            created: Timestamp::UNIX_EPOCH,
+        };
+        let shown = format!("{row:?}");
+        assert!(!shown.contains("s3cr3t-link"), "{shown}");
+        assert!(
+            shown.contains("a1@unit.example") && shown.contains("***"),
+            "{shown}"
+        );
+    }
 }

@@ -6,6 +6,7 @@ mod distribution;
 mod documents;
 mod errors;
 mod helpers;
+mod mail_tls;
 mod outbox;
 mod registration;
 mod restart;

@@ -1,6 +1,10 @@
 //! A real SMTP server on loopback for the tests: speaks enough ESMTP for lettre (EHLO,
-//! MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every accepted message, and answers chosen
-//! recipients with scripted replies (`451` twice, then accept; `550` always).
+//! STARTTLS, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every accepted message, and answers
+//! chosen recipients with scripted replies (`451` twice, then accept; `550` always).
+//!
+//! It runs in plain text (its URL says `?tls=none`), with STARTTLS, or with implicit TLS
+//! (`smtps://`); the TLS modes present a certificate for 127.0.0.1 issued by a test CA made
+//! when the server starts, whose PEM the test hands to the daemon as `mail.tls_ca_file`.
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
@@ -10,10 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mail_parser::MimeHeaders;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinHandle};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 
 /// One accepted message.
 #[derive(Debug, Clone)]
@@ -21,6 +27,8 @@ pub struct Received {
     pub from: String,
     pub to: Vec<String>,
     pub data: Vec<u8>,
+    /// Whether the message came over TLS (STARTTLS or implicit).
+    pub tls: bool,
 }
 
 impl Received {
@@ -95,8 +103,68 @@ struct State {
     delay: Duration,
 }
 
+/// How the server protects its sessions.
+#[derive(Clone)]
+enum Security {
+    Plain,
+    /// Offers STARTTLS after EHLO.
+    StartTls(TlsAcceptor),
+    /// TLS from the first byte.
+    Implicit(TlsAcceptor),
+}
+
+/// A CA made for one test, and a certificate it issued for 127.0.0.1 and localhost.
+pub struct TestCa {
+    /// The CA's certificate, to be trusted by the client.
+    pub ca_pem: String,
+    acceptor: TlsAcceptor,
+}
+
+impl TestCa {
+    pub fn new() -> Self {
+        let ca_key = rcgen::KeyPair::generate().expect("a CA key");
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "notesd test CA");
+        let ca_cert = ca.self_signed(&ca_key).expect("a CA certificate");
+        let key = rcgen::KeyPair::generate().expect("a server key");
+        let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+        let cert = rcgen::CertificateParams::new(names)
+            .expect("server params")
+            .signed_by(&key, &ca_cert, &ca_key)
+            .expect("a server certificate");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+            )
+            .expect("a TLS server configuration");
+        Self {
+            ca_pem: ca_cert.pem(),
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+        }
+    }
+
+    /// Writes the CA's certificate into `dir` for `mail.tls_ca_file`.
+    pub fn write_to(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("test-ca.pem");
+        std::fs::write(&path, &self.ca_pem).expect("write the test CA");
+        path
+    }
+}
+
 pub struct SmtpServer {
     pub addr: SocketAddr,
+    security: Security,
     state: Arc<Mutex<State>>,
     /// How many messages were accepted so far: waiters watch it instead of polling (and
     /// copying) the messages, which would hold up the sessions behind the state's lock.
@@ -112,24 +180,39 @@ impl SmtpServer {
 
     /// On a given port (to bring a server back where a daemon expects it).
     pub async fn start_on(port: u16) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind the test SMTP server");
-        Self::serve(listener)
+        Self::serve(Self::bind(port).await, Security::Plain)
     }
 
-    fn serve(listener: TcpListener) -> Self {
+    /// A server that offers STARTTLS with a certificate of `ca`.
+    pub async fn start_starttls(ca: &TestCa) -> Self {
+        Self::serve(Self::bind(0).await, Security::StartTls(ca.acceptor.clone()))
+    }
+
+    /// A server that speaks TLS from the first byte, with a certificate of `ca`.
+    pub async fn start_implicit_tls(ca: &TestCa) -> Self {
+        Self::serve(Self::bind(0).await, Security::Implicit(ca.acceptor.clone()))
+    }
+
+    async fn bind(port: u16) -> TcpListener {
+        TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind the test SMTP server")
+    }
+
+    fn serve(listener: TcpListener, security: Security) -> Self {
         let addr = listener.local_addr().expect("a local address");
         let state: Arc<Mutex<State>> = Arc::default();
         let accepted = Arc::new(watch::channel(0).0);
         let (shared, counter) = (state.clone(), accepted.clone());
         let sessions: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
         let open = sessions.clone();
+        let mode = security.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (state, accepted) = (shared.clone(), counter.clone());
+                let mode = mode.clone();
                 let handle = tokio::spawn(async move {
-                    let _ = session(stream, state, accepted).await;
+                    let _ = connection(stream, mode, state, accepted).await;
                 });
                 open.lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -138,6 +221,7 @@ impl SmtpServer {
         });
         Self {
             addr,
+            security,
             state,
             accepted,
             task,
@@ -145,8 +229,14 @@ impl SmtpServer {
         }
     }
 
+    /// The URL that reaches this server as it runs: `smtp://…?tls=none` in plain text,
+    /// `smtp://…` (STARTTLS required) or `smtps://…`.
     pub fn url(&self) -> String {
-        format!("smtp://{}", self.addr)
+        match self.security {
+            Security::Plain => format!("smtp://{}?tls=none", self.addr),
+            Security::StartTls(_) => format!("smtp://{}", self.addr),
+            Security::Implicit(_) => format!("smtps://{}", self.addr),
+        }
     }
 
     /// Stops listening and drops every open connection, as a server that goes down.
@@ -254,27 +344,74 @@ impl Drop for SmtpServer {
     }
 }
 
-async fn session(
+/// One client connection, in the server's security mode.
+async fn connection(
     stream: TcpStream,
+    security: Security,
     state: Arc<Mutex<State>>,
     accepted: Arc<watch::Sender<usize>>,
 ) -> std::io::Result<()> {
     // Replies go out at once, not held back for the client's delayed ACK.
     stream.set_nodelay(true)?;
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
-    write.write_all(b"220 localhost test ESMTP\r\n").await?;
+    match security {
+        Security::Plain => {
+            session(stream, Phase::Plain, &state, &accepted).await?;
+        }
+        Security::Implicit(acceptor) => {
+            let stream = acceptor.accept(stream).await?;
+            session(stream, Phase::Tls, &state, &accepted).await?;
+        }
+        Security::StartTls(acceptor) => {
+            if let Some(stream) = session(stream, Phase::BeforeStartTls, &state, &accepted).await? {
+                let stream = acceptor.accept(stream).await?;
+                // RFC 3207: the client starts over with EHLO, and no greeting is sent.
+                session(stream, Phase::AfterStartTls, &state, &accepted).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where a session stands as to TLS.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Plain,
+    BeforeStartTls,
+    AfterStartTls,
+    Tls,
+}
+
+/// Speaks SMTP on `stream`; gives the stream back when the client asked for STARTTLS.
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    phase: Phase,
+    state: &Mutex<State>,
+    accepted: &watch::Sender<usize>,
+) -> std::io::Result<Option<S>> {
+    let tls = matches!(phase, Phase::Tls | Phase::AfterStartTls);
+    let mut lines = BufReader::new(stream);
+    if phase != Phase::AfterStartTls {
+        lines.write_all(b"220 localhost test ESMTP\r\n").await?;
+    }
     let (mut from, mut to) = (String::new(), Vec::new());
     let mut line = String::new();
     loop {
         line.clear();
         if lines.read_line(&mut line).await? == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let command = line.trim_end().to_owned();
         let upper = command.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") {
-            "250-localhost\r\n250-8BITMIME\r\n250 SIZE 104857600".into()
+            if phase == Phase::BeforeStartTls {
+                "250-localhost\r\n250-8BITMIME\r\n250-STARTTLS\r\n250 SIZE 104857600".into()
+            } else {
+                "250-localhost\r\n250-8BITMIME\r\n250 SIZE 104857600".into()
+            }
+        } else if upper == "STARTTLS" && phase == Phase::BeforeStartTls {
+            lines.write_all(b"220 go ahead\r\n").await?;
+            lines.flush().await?;
+            return Ok(Some(lines.into_inner()));
         } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
             "250 OK".into()
         } else if upper.starts_with("RSET") {
@@ -301,12 +438,13 @@ async fn session(
             if to.is_empty() {
                 "554 no valid recipients".into()
             } else {
-                write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                lines.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                lines.flush().await?;
                 let mut data = Vec::new();
                 loop {
                     line.clear();
                     if lines.read_line(&mut line).await? == 0 {
-                        return Ok(());
+                        return Ok(None);
                     }
                     if line == ".\r\n" || line == ".\n" {
                         break;
@@ -324,6 +462,7 @@ async fn session(
                         from: from.clone(),
                         to: std::mem::take(&mut to),
                         data,
+                        tls,
                     });
                     s.received.len()
                 };
@@ -331,12 +470,14 @@ async fn session(
                 "250 OK queued".into()
             }
         } else if upper.starts_with("QUIT") {
-            write.write_all(b"221 bye\r\n").await?;
-            return Ok(());
+            lines.write_all(b"221 bye\r\n").await?;
+            lines.flush().await?;
+            return Ok(None);
         } else {
             "502 command not implemented".into()
         };
-        write.write_all(format!("{reply}\r\n").as_bytes()).await?;
+        lines.write_all(format!("{reply}\r\n").as_bytes()).await?;
+        lines.flush().await?;
     }
 }
 

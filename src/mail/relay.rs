@@ -1,0 +1,218 @@
+//! `mail.smtp_url`, parsed by us rather than by lettre so that the protection of the
+//! connection is decided here: `smtp://` requires STARTTLS unless the URL says otherwise,
+//! `smtps://` is TLS from the first byte, and credentials never travel in plain text.
+//!
+//! | URL | connection |
+//! |---|---|
+//! | `smtp://host:587` | STARTTLS required: a server that does not offer it is not used |
+//! | `smtp://host:25?tls=opportunistic` | STARTTLS when offered, else plain text |
+//! | `smtp://host:25?tls=none` | plain text |
+//! | `smtps://user:pass@host:465` | implicit TLS |
+//!
+//! Credentials are refused with `tls=opportunistic` (an attacker on the path can strip the
+//! STARTTLS offer) and with `tls=none`.
+
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use percent_encoding::percent_decode_str;
+
+/// Why `mail.smtp_url` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SmtpUrlError {
+    #[error("`{url}` is not a URL such as smtp://relay.example:587: {reason}")]
+    NotUrl { url: String, reason: String },
+    #[error("`{0}://` is neither smtp:// nor smtps://")]
+    Scheme(String),
+    #[error("names no host")]
+    NoHost,
+    #[error("`tls={0}` is not \"required\", \"opportunistic\" or \"none\"")]
+    TlsMode(String),
+    #[error("`?tls=` applies to smtp:// only; smtps:// is always TLS")]
+    TlsOnSmtps,
+    #[error(
+        "credentials over plain text: with `tls={0}` the password could cross the network \
+         unencrypted; use smtp://…:587 (STARTTLS required) or smtps://"
+    )]
+    PlainCredentials(&'static str),
+    #[error("the user name or password is not valid UTF-8 once percent-decoded")]
+    Encoding,
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
+}
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+    /// `smtp://` (or `?tls=required`): STARTTLS, or no message is sent.
+    Required,
+    /// `?tls=opportunistic`: STARTTLS when offered.
+    Opportunistic,
+    /// `?tls=none`: plain text.
+    None,
+}
+
+impl TlsMode {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Implicit => "implicit",
+            Self::Required => "required",
+            Self::Opportunistic => "opportunistic",
+            Self::None => "none",
+        }
+    }
+}
+
+/// `mail.smtp_url`, understood.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    /// User and password, percent-decoded.
+    pub credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpUrl")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("credentials", &self.credentials.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+impl SmtpUrl {
+    pub fn parse(text: &str) -> Result<Self, SmtpUrlError> {
+        let url = url::Url::parse(text).map_err(|e| SmtpUrlError::NotUrl {
+            // The URL may carry a password: only its scheme and host are repeated.
+            url: text.split('@').next_back().unwrap_or_default().to_owned(),
+            reason: e.to_string(),
+        })?;
+        let asked = url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        let (tls, default_port) = match (url.scheme(), asked.as_deref()) {
+            ("smtps", None) => (TlsMode::Implicit, 465),
+            ("smtps", Some(_)) => return Err(SmtpUrlError::TlsOnSmtps),
+            ("smtp", None | Some("required")) => (TlsMode::Required, 587),
+            ("smtp", Some("opportunistic")) => (TlsMode::Opportunistic, 25),
+            ("smtp", Some("none")) => (TlsMode::None, 25),
+            ("smtp", Some(other)) => return Err(SmtpUrlError::TlsMode(other.to_owned())),
+            (scheme, _) => return Err(SmtpUrlError::Scheme(scheme.to_owned())),
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or(SmtpUrlError::NoHost)?
+            .trim_matches(['[', ']'])
+            .to_owned();
+        let decode = |s: &str| {
+            percent_decode_str(s)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|_| SmtpUrlError::Encoding)
+        };
+        let credentials = match (url.username(), url.password()) {
+            ("", None) => None,
+            (user, password) => Some((decode(user)?, decode(password.unwrap_or_default())?)),
+        };
+        if credentials.is_some() && matches!(tls, TlsMode::Opportunistic | TlsMode::None) {
+            return Err(SmtpUrlError::PlainCredentials(tls.name()));
+        }
+        Ok(Self {
+            port: url.port().unwrap_or(default_port),
+            host,
+            tls,
+            credentials,
+        })
+    }
+
+    /// lettre's TLS setting for this URL, trusting `extra_ca` (PEM) besides the system's
+    /// roots.
+    pub fn tls(&self, extra_ca: Option<Vec<u8>>) -> Result<Tls, SmtpUrlError> {
+        let tls_error = |e: lettre::transport::smtp::Error| SmtpUrlError::Tls(e.to_string());
+        let parameters = || {
+            let mut builder = TlsParameters::builder(self.host.clone());
+            if let Some(pem) = &extra_ca {
+                builder =
+                    builder.add_root_certificate(Certificate::from_pem(pem).map_err(tls_error)?);
+            }
+            builder.build_rustls().map_err(tls_error)
+        };
+        Ok(match self.tls {
+            TlsMode::Implicit => Tls::Wrapper(parameters()?),
+            TlsMode::Required => Tls::Required(parameters()?),
+            TlsMode::Opportunistic => Tls::Opportunistic(parameters()?),
+            TlsMode::None => Tls::None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_requires_starttls_unless_the_url_says_otherwise() {
+        let table = [
+            ("smtp://relay.example", TlsMode::Required, 587),
+            ("smtp://relay.example:2525", TlsMode::Required, 2525),
+            ("smtp://relay.example?tls=required", TlsMode::Required, 587),
+            (
+                "smtp://relay.example:25?tls=opportunistic",
+                TlsMode::Opportunistic,
+                25,
+            ),
+            ("smtp://127.0.0.1:2525?tls=none", TlsMode::None, 2525),
+            ("smtps://relay.example", TlsMode::Implicit, 465),
+        ];
+        for (text, tls, port) in table {
+            let url = SmtpUrl::parse(text).unwrap();
+            assert_eq!((url.tls, url.port), (tls, port), "{text}");
+        }
+    }
+
+    #[test]
+    fn credentials_are_decoded_and_never_sent_in_plain_text() {
+        let url = SmtpUrl::parse("smtps://notes%40x.example:p%2Fss@relay.example:465").unwrap();
+        assert_eq!(
+            url.credentials,
+            Some(("notes@x.example".to_owned(), "p/ss".to_owned()))
+        );
+        assert!(!format!("{url:?}").contains("p/ss"));
+        let url = SmtpUrl::parse("smtp://u:pw@relay.example:587").unwrap();
+        assert_eq!(url.tls, TlsMode::Required);
+        for plain in [
+            "smtp://u:pw@relay.example:25?tls=none",
+            "smtp://u:pw@relay.example:25?tls=opportunistic",
+        ] {
+            let e = SmtpUrl::parse(plain).unwrap_err();
+            assert!(
+                e.to_string().starts_with("credentials over plain text"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_urls_say_why_without_the_password() {
+        assert_eq!(
+            SmtpUrl::parse("smtp://relay.example?tls=maybe"),
+            Err(SmtpUrlError::TlsMode("maybe".to_owned()))
+        );
+        assert_eq!(
+            SmtpUrl::parse("smtps://relay.example?tls=none"),
+            Err(SmtpUrlError::TlsOnSmtps)
+        );
+        assert_eq!(
+            SmtpUrl::parse("http://relay.example"),
+            Err(SmtpUrlError::Scheme("http".to_owned()))
+        );
+        let e = SmtpUrl::parse("smtp://u:hunter2@relay example").unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+}
