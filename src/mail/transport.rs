@@ -128,6 +128,12 @@ fn smtp_error_text(e: &lettre::transport::smtp::Error) -> String {
         }
         source = inner.source();
     }
+    if text.contains("STARTTLS is not supported") {
+        text.push_str(
+            " (smtp:// requires STARTTLS; `?tls=none` on mail.smtp_url accepts plain text, \
+             without credentials)",
+        );
+    }
     text
 }
 
