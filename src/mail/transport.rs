@@ -128,6 +128,12 @@ fn smtp_error_text(e: &lettre::transport::smtp::Error) -> String {
         }
         source = inner.source();
     }
+    if text.contains("STARTTLS is not supported") {
+        text.push_str(
+            " (smtp:// requires STARTTLS; `?tls=none` on mail.smtp_url accepts plain text, \
+             without credentials)",
+        );
+    }
     text
 }
 
@@ -149,20 +155,19 @@ async fn write_file(dir: &std::path::Path, message: &Message) -> std::io::Result
 /// The PEM certificates of `mail.tls_ca_file`, trusted besides the system's roots; `check`
 /// reads them too.
 pub fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, CaFileError> {
-    let pem = std::fs::read(path).map_err(|e| CaFileError {
+    let fail = |reason: String| CaFileError {
         path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    lettre::transport::smtp::client::Certificate::from_pem(&pem).map_err(|e| CaFileError {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    // lettre accepts a file without any certificate, which would trust nothing more.
     if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
-        return Err(CaFileError {
-            path: path.display().to_string(),
-            reason: "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned(),
-        });
+        return Err(fail(
+            "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned(),
+        ));
     }
+    lettre::transport::smtp::client::Certificate::from_pem(&pem)
+        .map_err(|e| fail(e.to_string()))?;
     Ok(pem)
 }
 
