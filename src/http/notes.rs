@@ -54,14 +54,14 @@ pub async fn register(
 
 pub async fn list(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Query(mut params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let query = ListQuery {
         state: params.remove("state"),
         limit: params.remove("limit"),
     };
-    let notes = state.service.list(query).await?;
+    let notes = state.service.list(&who, query).await?;
     Ok(Json(
         json!({ "notes": notes.iter().map(view).collect::<Vec<_>>() }),
     ))
@@ -69,18 +69,18 @@ pub async fn list(
 
 pub async fn get(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(view(&state.service.note(&id).await?)))
+    Ok(Json(view(&state.service.readable_note(&who, &id).await?)))
 }
 
 pub async fn pdf(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(pdf_response(state.service.pdf(&id).await?))
+    Ok(pdf_response(state.service.pdf(&who, &id).await?))
 }
 
 /// A PDF shown inline under its file name (`6762-22.pdf`).
@@ -125,10 +125,12 @@ pub async fn revise(
 
 pub async fn deliveries(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(deliveries_view(&state.service.deliveries(&id).await?)))
+    Ok(Json(deliveries_view(
+        &state.service.deliveries(&who, &id).await?,
+    )))
 }
 
 pub async fn retry_delivery(
@@ -163,16 +165,17 @@ fn deliveries_view(deliveries: &[Delivery]) -> Value {
 
 pub async fn audit(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let entries = state.service.audit(&id).await?;
+    let entries = state.service.audit(&who, &id).await?;
     let entries: Vec<Value> = entries
         .iter()
         .map(|e| {
             json!({
                 "at": e.at.to_string(),
                 "actor": e.actor,
+                "actor_id": e.actor_id,
                 "action": e.action,
                 "version": e.version,
                 "detail": e.detail,

@@ -5,6 +5,7 @@
 mod documents;
 mod issue;
 mod mailing;
+mod people;
 mod registry;
 mod review;
 mod tokens;
@@ -25,11 +26,12 @@ use crate::workflow::{Step, WorkflowError};
 
 pub use documents::Pdf;
 pub use mailing::{LEASE, Try};
+pub use people::PeopleError;
 pub use registry::ListQuery;
 pub use review::{
     ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,
 };
-pub use tokens::TokenError;
+pub use tokens::{AuthError, TokenError, TokenRequest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

@@ -1,11 +1,13 @@
-//! Registering, editing and reading notes.
+//! Registering, editing and reading notes, each within the caller's scope: a drafter
+//! acts on the notes of their units (403 elsewhere) and reads only those (404 elsewhere,
+//! exactly as for a missing note, so other units' numbers do not leak).
 
 use serde_json::Value;
 
 use super::{Service, ServiceError};
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteId, NoteSpec, SpecError};
-use crate::store::{AuditEntry, NewNote, NoteFilter, Principal};
+use crate::store::{AuditEntry, NewNote, NoteFilter, Principal, WriteTx};
 use crate::workflow::{Event, NoteState, transition};
 
 /// `GET /api/notes` parameters, as given.
@@ -26,6 +28,7 @@ impl Service {
         let now = self.clock.now();
         let today = brussels_date(now);
         let spec = NoteSpec::from_json(body, &self.vocabulary, today)?;
+        in_scope(who, &spec.unit)?;
         let note = self
             .store
             .register(NewNote {
@@ -33,7 +36,7 @@ impl Service {
                 codes: &spec.codes,
                 year: today.year(),
                 first_number: self.first_number,
-                created_by: &who.name,
+                by: who,
                 now,
             })
             .await?;
@@ -45,7 +48,7 @@ impl Service {
     /// was registered with cannot change, since their counters are already allocated.
     #[tracing::instrument(skip_all, fields(note = id, by = %who.name))]
     pub async fn edit(&self, who: &Principal, id: &str, body: Value) -> Result<Note, ServiceError> {
-        let note = self.note(id).await?;
+        let note = self.note_to_act_on(who, id).await?;
         transition(note.state, Event::Edit)?;
         // Codes left out of an edit stay as registered.
         let mut body = body;
@@ -56,6 +59,7 @@ impl Service {
             fields.insert("codes".to_owned(), names.into());
         }
         let spec = NoteSpec::from_json(body, &self.vocabulary, brussels_date(note.created_at))?;
+        in_scope(who, &spec.unit)?;
         let registered: Vec<&str> = note.codes.iter().map(|c| c.name.as_str()).collect();
         let sent: Vec<&str> = spec.codes.iter().map(|c| c.as_str()).collect();
         if registered != sent {
@@ -71,7 +75,7 @@ impl Service {
         }
         let saved = self
             .store
-            .save_version(&note, &spec.to_json(), &who.name, self.clock.now())
+            .save_version(&note, &spec.to_json(), who, self.clock.now())
             .await?
             .ok_or(ServiceError::Stale(note.id))?;
         tracing::info!(number = %saved.number, version = saved.version, "edited");
@@ -84,14 +88,14 @@ impl Service {
     pub async fn withdraw(&self, who: &Principal, id: &str) -> Result<Note, ServiceError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let mut note = self.lock(&mut tx, id).await?;
+        let mut note = self.lock_to_act_on(&mut tx, who, id).await?;
         note.state = transition(note.state, Event::Withdraw)?;
         note.updated_at = now;
         tx.close_tokens(note.id).await?;
         tx.save_note(&note).await?;
         tx.audit(
             note.id,
-            &AuditEntry::new(now, &who.name, "withdrawn", Some(note.version)),
+            &AuditEntry::by(now, who, "withdrawn", Some(note.version)),
         )
         .await?;
         tx.commit().await?;
@@ -100,20 +104,67 @@ impl Service {
     }
 
     /// A note's audit trail, oldest first.
-    pub async fn audit(&self, id: &str) -> Result<Vec<AuditEntry>, ServiceError> {
-        let note = self.note(id).await?;
+    pub async fn audit(&self, who: &Principal, id: &str) -> Result<Vec<AuditEntry>, ServiceError> {
+        let note = self.readable_note(who, id).await?;
         Ok(self.store.audit(note.id).await?)
     }
 
-    /// One note by its id as written in a URL.
+    /// One note by its id as written in a URL, whoever asks: for links and the workers.
     pub async fn note(&self, id: &str) -> Result<Note, ServiceError> {
         let not_found = || ServiceError::NotFound(id.to_owned());
         let id: NoteId = id.parse().map_err(|_| not_found())?;
         self.store.note(id).await?.ok_or_else(not_found)
     }
 
-    /// Notes newest first, optionally in one state.
-    pub async fn list(&self, query: ListQuery) -> Result<Vec<Note>, ServiceError> {
+    /// A note `who` may read; one outside their scope is not found, like a missing one.
+    pub async fn readable_note(&self, who: &Principal, id: &str) -> Result<Note, ServiceError> {
+        let note = self.note(id).await?;
+        match who.may_act_on(unit_of(&note)) {
+            Ok(()) => Ok(note),
+            Err(_) => Err(ServiceError::NotFound(id.to_owned())),
+        }
+    }
+
+    /// A note `who` means to act on: 404 when there is none, 403 when it is not theirs.
+    pub(super) async fn note_to_act_on(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<Note, ServiceError> {
+        let note = self.note(id).await?;
+        in_scope(who, unit_of(&note))?;
+        Ok(note)
+    }
+
+    /// Locks a note `who` means to act on, as [`Service::note_to_act_on`] finds it.
+    pub(super) async fn lock_to_act_on(
+        &self,
+        tx: &mut WriteTx,
+        who: &Principal,
+        id: &str,
+    ) -> Result<Note, ServiceError> {
+        let note = self.lock(tx, id).await?;
+        in_scope(who, unit_of(&note))?;
+        Ok(note)
+    }
+
+    /// Who is told when changes are requested on a note being submitted: whoever
+    /// registered it, whose note it stays whoever submits it; the submitter only when the
+    /// registrant left no address (a token made without `--email`, or an older note).
+    pub(super) async fn told_of_changes(
+        &self,
+        tx: &mut WriteTx,
+        note: &Note,
+        submitter: &Principal,
+    ) -> Result<Option<String>, ServiceError> {
+        Ok(tx
+            .registrant_email(note.id)
+            .await?
+            .or_else(|| submitter.email.as_ref().map(|e| e.as_str().to_owned())))
+    }
+
+    /// Notes newest first, optionally in one state; a drafter's only of their units.
+    pub async fn list(&self, who: &Principal, query: ListQuery) -> Result<Vec<Note>, ServiceError> {
         let state = query
             .state
             .map(|s| s.parse::<NoteState>())
@@ -133,6 +184,29 @@ impl Service {
                     message: format!("`{text}` is not a number from 1 to {MAX_LIMIT}"),
                 })?,
         };
-        Ok(self.store.notes(&NoteFilter { state, limit }).await?)
+        let units = who.scope().map(<[String]>::to_vec);
+        Ok(self
+            .store
+            .notes(&NoteFilter {
+                state,
+                units,
+                before: None,
+                limit,
+            })
+            .await?)
     }
+}
+
+/// 403, saying why in one sentence, unless `who` may act on notes of `unit`.
+pub(super) fn in_scope(who: &Principal, unit: &str) -> Result<(), ServiceError> {
+    who.may_act_on(unit)
+        .map_err(|refusal| ServiceError::Forbidden(refusal.to_string()))
+}
+
+/// The unit of a note's current version.
+fn unit_of(note: &Note) -> &str {
+    note.spec
+        .get("unit")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }

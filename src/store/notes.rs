@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::audit::{self, AuditEntry};
-use super::{Store, StoreError, parse_time};
+use super::{Principal, Store, StoreError, parse_time};
 use crate::note::{Note, NoteId};
 use crate::reference::{CodeName, DistributionCode, DocNumber};
 use crate::workflow::NoteState;
@@ -22,13 +22,17 @@ pub struct NewNote<'a> {
     /// The Brussels calendar year of `now`: the series the number comes from.
     pub year: i16,
     pub first_number: i64,
-    pub created_by: &'a str,
+    pub by: &'a Principal,
     pub now: Timestamp,
 }
 
 /// Which notes to list, newest first.
 pub struct NoteFilter {
     pub state: Option<NoteState>,
+    /// Only notes of these units; `None` for every unit.
+    pub units: Option<Vec<String>>,
+    /// Only notes older than this one (the page after the one that ended with it).
+    pub before: Option<NoteId>,
     pub limit: i64,
 }
 
@@ -76,7 +80,7 @@ impl Store {
                 revision: 0,
                 previous: None,
                 spec: new.spec,
-                created_by: new.created_by,
+                by: new.by,
                 now: new.now,
                 detail: None,
             },
@@ -94,14 +98,14 @@ impl Store {
         &self,
         expected: &Note,
         spec: &Value,
-        actor: &str,
+        by: &Principal,
         now: Timestamp,
     ) -> Result<Option<Note>, StoreError> {
         let mut tx = self.begin_write().await?;
         let spec_text = spec.to_string();
         let now_text = now.to_string();
         let version: Option<i64> = sqlx::query_scalar(
-            "UPDATE notes SET spec = $1, version = version + 1, updated_at = $2 \
+            "UPDATE notes SET spec = $1, version = version + 1, updated_at = $2, unit = $6 \
              WHERE id = $3 AND version = $4 AND state = $5 RETURNING version",
         )
         .bind(&spec_text)
@@ -109,16 +113,25 @@ impl Store {
         .bind(expected.id)
         .bind(expected.version)
         .bind(expected.state.as_str())
+        .bind(unit_of(spec))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(version) = version else {
             return Ok(None);
         };
-        insert_version(&mut tx, expected.id, version, &spec_text, actor, &now_text).await?;
+        insert_version(
+            &mut tx,
+            expected.id,
+            version,
+            &spec_text,
+            &by.name,
+            &now_text,
+        )
+        .await?;
         audit::append(
             &mut tx,
             expected.id,
-            &AuditEntry::new(now, actor, "edited", Some(version)),
+            &AuditEntry::by(now, by, "edited", Some(version)),
         )
         .await?;
         tx.commit().await?;
@@ -138,7 +151,7 @@ impl Store {
         &self,
         of: &Note,
         spec: &Value,
-        actor: &str,
+        by: &Principal,
         now: Timestamp,
     ) -> Result<Note, StoreError> {
         let mut tx = self.begin_write().await?;
@@ -176,7 +189,7 @@ impl Store {
                 revision: k,
                 previous: Some(of.id),
                 spec,
-                created_by: actor,
+                by,
                 now,
                 detail: Some(format!("revision {k}, revising {}", of.number)),
             },
@@ -194,22 +207,41 @@ impl Store {
         row.as_ref().map(note_from_row).transpose()
     }
 
+    /// Notes newest first, filtered in SQL so that a drafter's page is full of notes of
+    /// their units however many other notes there are.
     pub async fn notes(&self, filter: &NoteFilter) -> Result<Vec<Note>, StoreError> {
-        let rows = match filter.state {
-            Some(state) => {
-                sqlx::query(select_notes!("WHERE state = $1 ORDER BY id DESC LIMIT $2"))
-                    .bind(state.as_str())
-                    .bind(filter.limit)
-                    .fetch_all(&self.read)
-                    .await?
-            }
-            None => {
-                sqlx::query(select_notes!("ORDER BY id DESC LIMIT $1"))
-                    .bind(filter.limit)
-                    .fetch_all(&self.read)
-                    .await?
-            }
+        let mut sql = select_notes!("WHERE 1 = 1").to_owned();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
         };
+        if filter.state.is_some() {
+            sql.push_str(&format!(" AND state = {}", next()));
+        }
+        if let Some(units) = &filter.units {
+            if units.is_empty() {
+                return Ok(Vec::new());
+            }
+            let p: Vec<String> = units.iter().map(|_| next()).collect();
+            sql.push_str(&format!(" AND unit IN ({})", p.join(", ")));
+        }
+        if filter.before.is_some() {
+            sql.push_str(&format!(" AND id < {}", next()));
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", next()));
+        // Audited: fixed text and numbered placeholders; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(state) = filter.state {
+            query = query.bind(state.as_str());
+        }
+        for unit in filter.units.iter().flatten() {
+            query = query.bind(unit.clone());
+        }
+        if let Some(before) = filter.before {
+            query = query.bind(before);
+        }
+        let rows = query.bind(filter.limit).fetch_all(&self.read).await?;
         rows.iter().map(note_from_row).collect()
     }
 
@@ -262,7 +294,7 @@ struct Draft<'a> {
     revision: u16,
     previous: Option<NoteId>,
     spec: &'a Value,
-    created_by: &'a str,
+    by: &'a Principal,
     now: Timestamp,
     /// Said in the "registered" audit entry.
     detail: Option<String>,
@@ -278,8 +310,8 @@ async fn insert_draft(
     let year = i64::from(draft.number.year());
     let id: NoteId = sqlx::query_scalar(
         "INSERT INTO notes (number, year, serial, codes, state, version, spec, created_by, \
-         created_at, updated_at, previous_id, revision) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10) RETURNING id",
+         created_at, updated_at, previous_id, revision, unit, created_by_id, created_by_email) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(draft.number.to_string())
     .bind(year)
@@ -287,10 +319,13 @@ async fn insert_draft(
     .bind(codes_to_json(&draft.codes))
     .bind(NoteState::Draft.as_str())
     .bind(&spec)
-    .bind(draft.created_by)
+    .bind(&draft.by.name)
     .bind(&now)
     .bind(draft.previous)
     .bind(i64::from(draft.revision))
+    .bind(unit_of(draft.spec))
+    .bind(draft.by.id.stored())
+    .bind(draft.by.email.as_ref().map(|e| e.as_str().to_owned()))
     .fetch_one(&mut **tx)
     .await?;
     for (position, code) in draft.codes.iter().enumerate() {
@@ -307,8 +342,8 @@ async fn insert_draft(
         .execute(&mut **tx)
         .await?;
     }
-    insert_version(tx, id, 1, &spec, draft.created_by, &now).await?;
-    let mut entry = AuditEntry::new(draft.now, draft.created_by, "registered", Some(1));
+    insert_version(tx, id, 1, &spec, &draft.by.name, &now).await?;
+    let mut entry = AuditEntry::by(draft.now, draft.by, "registered", Some(1));
     entry.detail = draft.detail;
     audit::append(tx, id, &entry).await?;
     Ok(Note {
@@ -318,7 +353,7 @@ async fn insert_draft(
         state: NoteState::Draft,
         version: 1,
         spec: draft.spec.clone(),
-        created_by: draft.created_by.to_owned(),
+        created_by: draft.by.name.clone(),
         created_at: draft.now,
         updated_at: draft.now,
         review: None,
@@ -363,6 +398,11 @@ async fn insert_version(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The unit a spec names, kept in its own column for filtering.
+fn unit_of(spec: &Value) -> Option<String> {
+    spec.get("unit").and_then(Value::as_str).map(str::to_owned)
 }
 
 fn codes_to_json(codes: &[DistributionCode]) -> String {
@@ -421,5 +461,19 @@ impl Store {
         rows.iter()
             .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
             .collect()
+    }
+}
+
+impl super::WriteTx {
+    /// The address of whoever registered a note, told when changes are requested;
+    /// `None` when they gave none, or registered it before addresses were kept.
+    pub async fn registrant_email(&mut self, id: NoteId) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT created_by_email FROM notes WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?
+                .flatten(),
+        )
     }
 }

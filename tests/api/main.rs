@@ -9,6 +9,7 @@ mod helpers;
 mod outbox;
 mod registration;
 mod restart;
+mod scope;
 #[path = "../common/smtp.rs"]
 mod smtp;
 mod workflow;

@@ -7,10 +7,12 @@ use jiff::SignedDuration;
 use notesd::clock::ShiftedClock;
 use notesd::mail::SendError;
 use notesd::service::{Service, Try};
-use notesd::store::{DeliveryStatus, MailKind, NewMail, Principal, Role, Store};
+use notesd::store::{
+    ActorId, ClientInfo, DeliveryStatus, MailKind, NewMail, Principal, Role, Store,
+};
 use serde_json::json;
 
-use crate::helpers::{TestDb, default_time, settings_for, spec};
+use crate::helpers::{TestDb, UNIT, default_time, settings_for, spec};
 
 const ROWS: usize = 250;
 
@@ -38,9 +40,12 @@ async fn one_batch_of_many_results(db: TestDb) {
     let clock = Arc::new(ShiftedClock::new(default_time()));
     let service = Service::new(store.clone(), &settings, clock).expect("a service");
     let who = Principal {
+        id: ActorId::Token(1),
         name: "Test Drafter".to_owned(),
         role: Role::Drafter,
         email: None,
+        units: vec![UNIT.to_owned()],
+        client: ClientInfo::default(),
     };
     let note = service
         .register(&who, spec(&["JAI"]))
