@@ -27,7 +27,7 @@ use crate::workflow::{Step, WorkflowError};
 pub use documents::Pdf;
 pub use mailing::{LEASE, Try};
 pub use people::PeopleError;
-pub use registry::ListQuery;
+pub use registry::{ListQuery, NotePage};
 pub use review::{
     ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,
 };

@@ -2,6 +2,8 @@
 //! acts on the notes of their units (403 elsewhere) and reads only those (404 elsewhere,
 //! exactly as for a missing note, so other units' numbers do not leak).
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use super::{Service, ServiceError};
@@ -15,6 +17,15 @@ use crate::workflow::{Event, NoteState, transition};
 pub struct ListQuery {
     pub state: Option<String>,
     pub limit: Option<String>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of notes, newest first, and the cursor of the next page if there is one.
+#[derive(Debug)]
+pub struct NotePage {
+    pub notes: Vec<Note>,
+    pub next: Option<String>,
 }
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -46,9 +57,21 @@ impl Service {
 
     /// Saves a new version of a note's spec. Number and counters stay; the codes a note
     /// was registered with cannot change, since their counters are already allocated.
+    /// With `accepted` (the versions `If-Match` names: the one the editor started from),
+    /// an edit of any other version is [`ServiceError::Stale`], so that two drafters of
+    /// one unit never overwrite each other silently.
     #[tracing::instrument(skip_all, fields(note = id, by = %who.name))]
-    pub async fn edit(&self, who: &Principal, id: &str, body: Value) -> Result<Note, ServiceError> {
+    pub async fn edit(
+        &self,
+        who: &Principal,
+        id: &str,
+        body: Value,
+        accepted: Option<&[i64]>,
+    ) -> Result<Note, ServiceError> {
         let note = self.note_to_act_on(who, id).await?;
+        if accepted.is_some_and(|versions| !versions.contains(&note.version)) {
+            return Err(ServiceError::Stale(note.id));
+        }
         transition(note.state, Event::Edit)?;
         // Codes left out of an edit stay as registered.
         let mut body = body;
@@ -164,7 +187,9 @@ impl Service {
     }
 
     /// Notes newest first, optionally in one state; a drafter's only of their units.
-    pub async fn list(&self, who: &Principal, query: ListQuery) -> Result<Vec<Note>, ServiceError> {
+    /// Pages are cut by note id, not by offset: a note registered while someone pages
+    /// through the list neither repeats nor hides one of the next page.
+    pub async fn list(&self, who: &Principal, query: ListQuery) -> Result<NotePage, ServiceError> {
         let state = query
             .state
             .map(|s| s.parse::<NoteState>())
@@ -184,17 +209,46 @@ impl Service {
                     message: format!("`{text}` is not a number from 1 to {MAX_LIMIT}"),
                 })?,
         };
-        let units = who.scope().map(<[String]>::to_vec);
-        Ok(self
+        let before = query
+            .cursor
+            .map(|cursor| {
+                decode_cursor(&cursor).ok_or_else(|| SpecError {
+                    field: "cursor".to_owned(),
+                    message: format!(
+                        "`{cursor}` is not a cursor: pass on the `next` of the previous page"
+                    ),
+                })
+            })
+            .transpose()?;
+        let mut notes = self
             .store
             .notes(&NoteFilter {
                 state,
-                units,
-                before: None,
-                limit,
+                units: who.scope().map(<[String]>::to_vec),
+                before,
+                // One more than asked says whether there is a next page.
+                limit: limit + 1,
             })
-            .await?)
+            .await?;
+        let more = notes.len() as i64 > limit;
+        notes.truncate(limit as usize);
+        let next = notes
+            .last()
+            .filter(|_| more)
+            .map(|last| encode_cursor(last.id));
+        Ok(NotePage { notes, next })
     }
+}
+
+/// A cursor is opaque to clients: what it holds may change without notice.
+fn encode_cursor(before: NoteId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("before:{before}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<NoteId> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let id = std::str::from_utf8(&bytes).ok()?.strip_prefix("before:")?;
+    id.parse().ok().filter(|id: &NoteId| *id > 0)
 }
 
 /// 403, saying why in one sentence, unless `who` may act on notes of `unit`.
@@ -209,4 +263,17 @@ fn unit_of(note: &Note) -> &str {
         .get("unit")
         .and_then(Value::as_str)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_nonsense_is_refused() {
+        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
+        for bad in ["", "42", "!!", &URL_SAFE_NO_PAD.encode("before:-1")] {
+            assert_eq!(decode_cursor(bad), None, "{bad}");
+        }
+    }
 }

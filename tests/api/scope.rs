@@ -316,6 +316,10 @@ async fn changes_requested_are_told_to_whoever_registered_the_note() {
     assert_eq!(status, 200);
     let told = smtp.wait_for_to(DRAFTER, 1, Duration::from_secs(10)).await;
     assert!(mail_to(&told, DRAFTER).text().contains("Shorter, please."));
+    let trail = crate::approval::audit(&app, &id).await;
+    let decision = trail.iter().find(|e| e["action"] == "changes requested");
+    let decision = decision.expect("the decision is in the trail");
+    assert_eq!(decision["actor_id"], format!("approver:{A1}"));
     assert!(
         smtp.to(COLLEAGUE).is_empty(),
         "the submitter is not told instead"
@@ -333,4 +337,184 @@ async fn changes_requested_are_told_to_whoever_registered_the_note() {
         "the trail says who will be told: {submitted}"
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn every_api_entry_names_its_actor_by_id_with_client_and_user_agent() {
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let send = |method: Method, path: String, body: Option<Value>| {
+        let mut request = app
+            .client
+            .request(method, app.url(&path))
+            .bearer_auth(&app.token)
+            .header("user-agent", "scope-test/2.0");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move { request.send().await.expect("answered").status().as_u16() }
+    };
+    assert_eq!(
+        send(Method::POST, "/api/notes".into(), Some(spec(&["JAI"]))).await,
+        201
+    );
+    let path = "/api/notes/1";
+    assert_eq!(
+        send(Method::PUT, path.into(), Some(spec(&["JAI"]))).await,
+        200
+    );
+    assert_eq!(
+        send(Method::POST, format!("{path}/submit"), None).await,
+        200
+    );
+    assert_eq!(
+        send(Method::POST, format!("{path}/withdraw"), None).await,
+        200
+    );
+
+    let trail = crate::approval::audit(&app, "1").await;
+    let by_caller: Vec<&Value> = trail
+        .iter()
+        .filter(|e| e["actor"] == "Test Drafter")
+        .collect();
+    let actions: Vec<&Value> = by_caller.iter().map(|e| &e["action"]).collect();
+    assert_eq!(actions, ["registered", "edited", "submitted", "withdrawn"]);
+    for entry in by_caller {
+        assert_eq!(entry["actor_id"], "token:1", "{entry}");
+        assert_eq!(entry["client"], "127.0.0.1", "{entry}");
+        assert_eq!(entry["user_agent"], "scope-test/2.0", "{entry}");
+    }
+    app.stop().await;
+}
+
+async fn an_edit_must_start_from_the_version_if_match_names(db: TestDb) {
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let id = app.register(&spec(&["JAI"])).await["id"].to_string();
+    let read = app.get_note(&id).await;
+    assert_eq!(read.headers()["etag"], "\"1\"");
+    let put = |tag: Option<&'static str>| {
+        let mut request = app
+            .client
+            .put(app.url(&format!("/api/notes/{id}")))
+            .bearer_auth(&app.token)
+            .json(&spec(&["JAI"]));
+        if let Some(tag) = tag {
+            request = request.header("if-match", tag);
+        }
+        async move { request.send().await.expect("answered") }
+    };
+    let saved = put(Some("\"1\"")).await;
+    assert_eq!(saved.status(), 200);
+    assert_eq!(saved.headers()["etag"], "\"2\"");
+
+    // Someone else's edit was based on version 1: refused, and nothing is saved.
+    let stale = put(Some("\"1\"")).await;
+    assert_eq!(stale.status(), 412);
+    let answer: Value = stale.json().await.expect("an error");
+    assert_eq!(answer["error"]["code"], "stale_version");
+    assert_eq!(put(Some("W/\"7\"")).await.status(), 412);
+    let note: Value = app.get_note(&id).await.json().await.expect("a note");
+    assert_eq!(note["version"], 2);
+
+    // A bare number, the weak form and no If-Match at all are all accepted.
+    assert_eq!(put(Some("2")).await.status(), 200);
+    assert_eq!(put(Some("W/\"3\"")).await.status(), 200);
+    assert_eq!(put(None).await.status(), 200);
+    app.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test]
+async fn an_edit_must_start_from_the_version_if_match_names_on_sqlite() {
+    an_edit_must_start_from_the_version_if_match_names(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn an_edit_must_start_from_the_version_if_match_names_on_postgres() {
+    if let Some(db) =
+        TestDb::postgres("an_edit_must_start_from_the_version_if_match_names_on_postgres").await
+    {
+        an_edit_must_start_from_the_version_if_match_names(db).await;
+    }
+}
+
+/// Every page of `GET /api/notes?{query}` with `token`, followed by its `next`.
+async fn pages(app: &TestApp, token: &str, query: &str) -> Vec<Vec<Value>> {
+    let mut pages = Vec::new();
+    let mut path = format!("/api/notes?{query}");
+    loop {
+        let (status, page) = call(app, Method::GET, &path, token, None).await;
+        assert_eq!(status, 200, "{page}");
+        pages.push(page["notes"].as_array().cloned().unwrap_or_default());
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/notes?{query}&cursor={next}"),
+            None => return pages,
+        }
+    }
+}
+
+fn ids(notes: &[Value]) -> Vec<i64> {
+    notes.iter().filter_map(|n| n["id"].as_i64()).collect()
+}
+
+async fn list_pages_cover_every_note_once_newest_first(db: TestDb) {
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    for i in 0..7 {
+        let unit = if i % 3 == 0 { "COSI.2" } else { UNIT };
+        let (status, _) = call(
+            &app,
+            Method::POST,
+            "/api/notes",
+            &app.admin_token,
+            Some(&spec_of(unit)),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let admin = pages(&app, &app.admin_token, "limit=3").await;
+    assert_eq!(admin.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3, 1]);
+    assert_eq!(ids(&admin.concat()), [7, 6, 5, 4, 3, 2, 1]);
+    let first = &admin[0][0];
+    assert!(
+        first.get("spec").is_none(),
+        "a summary, not the full spec: {first}"
+    );
+    assert_eq!(first["subject"], "Test note");
+    assert_eq!(first["unit"], "COSI.2");
+    assert_eq!(first["version"], 1);
+    for field in ["number", "codes", "state", "created_at", "updated_at"] {
+        assert!(first.get(field).is_some(), "{field} in {first}");
+    }
+
+    // A drafter pages through their unit's notes only, filtered in SQL: full pages.
+    let drafter = pages(&app, &app.token, "limit=2&state=draft").await;
+    assert_eq!(drafter.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2]);
+    assert_eq!(ids(&drafter.concat()), [6, 5, 3, 2]);
+
+    let (status, answer) = call(
+        &app,
+        Method::GET,
+        "/api/notes?cursor=nonsense",
+        &app.token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["error"]["field"], "cursor");
+    app.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test]
+async fn list_pages_cover_every_note_once_newest_first_on_sqlite() {
+    list_pages_cover_every_note_once_newest_first(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn list_pages_cover_every_note_once_newest_first_on_postgres() {
+    if let Some(db) =
+        TestDb::postgres("list_pages_cover_every_note_once_newest_first_on_postgres").await
+    {
+        list_pages_cover_every_note_once_newest_first(db).await;
+    }
 }
