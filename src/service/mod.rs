@@ -43,8 +43,6 @@ pub enum ServiceError {
     Workflow(#[from] WorkflowError),
     #[error("note {0} was changed by someone else meanwhile; reload it and apply your edit again")]
     Stale(NoteId),
-    #[error("a missing, unknown or revoked API token")]
-    Unauthorized,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
