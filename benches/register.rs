@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use notesd::app::Application;
 use notesd::clock::SystemClock;
 use notesd::config::Settings;
+use notesd::service::TokenRequest;
 use notesd::store::Role;
 use serde_json::json;
 use sqlx::Connection;
@@ -62,9 +63,16 @@ async fn report(label: &str, url: &str, run: Duration) {
     let base = format!("http://127.0.0.1:{}/api/notes", app.port());
     let token = app
         .service()
-        .create_token("bench", Role::Drafter, None)
+        .create_token(TokenRequest {
+            name: "bench",
+            role: Role::Drafter,
+            email: None,
+            units: &["JAI.1".to_owned()],
+            expires_in: None,
+        })
         .await
-        .expect("token");
+        .expect("token")
+        .1;
     let server = tokio::spawn(app.run_until(std::future::pending()));
 
     let spec = json!({

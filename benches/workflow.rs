@@ -24,6 +24,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use notesd::app::Application;
 use notesd::clock::SystemClock;
 use notesd::config::{RuleSettings, Settings, StepSettings};
+use notesd::service::TokenRequest;
 use notesd::store::Role;
 use serde_json::{Value, json};
 use smtp::SmtpServer;
@@ -47,9 +48,16 @@ impl Daemon {
         let base = format!("http://127.0.0.1:{}", app.port());
         let token = app
             .service()
-            .create_token("Bench", Role::Drafter, None)
+            .create_token(TokenRequest {
+                name: "Bench",
+                role: Role::Drafter,
+                email: None,
+                units: &["JAI.1".to_owned()],
+                expires_in: None,
+            })
             .await
-            .expect("a token");
+            .expect("a token")
+            .1;
         tokio::spawn(app.run_until(std::future::pending()));
         Self {
             base,

@@ -12,7 +12,7 @@ use notesd::clock::SystemClock;
 use notesd::config::Settings;
 use notesd::note::NoteSpec;
 use notesd::render::{NoteDocument, Renderer, Templates};
-use notesd::service::{Service, TokenError};
+use notesd::service::{PeopleError, Service, TokenError, TokenRequest};
 use notesd::store::{Role, Store, StoreError};
 
 #[derive(Parser)]
@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the people who may sign in, and the units they act for.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -70,6 +75,44 @@ enum TokenCommand {
         /// Where notices about this drafter's notes are sent.
         #[arg(long, value_name = "ADDR")]
         email: Option<String>,
+        /// A unit whose notes the token acts on (repeatable, e.g. `JAI.1`); a drafter
+        /// token without one can act on no note.
+        #[arg(long = "unit", value_name = "U")]
+        units: Vec<String>,
+        /// How long the token lives (e.g. `90d`); without it, until it is revoked.
+        #[arg(long, value_name = "LIFE", value_parser = notesd::config::parse_duration)]
+        expires: Option<std::time::Duration>,
+    },
+    /// List the tokens: id, name, role, units, created, expires, last used, status
+    /// (never the secret: only its hash is kept).
+    List,
+    /// Revoke a token: it answers 401 from then on.
+    Revoke {
+        /// The token's id, as `notesd token list` shows it.
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person who may sign in to the web desk.
+    Add {
+        #[arg(long, value_name = "ADDR")]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A unit whose notes the person acts on as a drafter (repeatable, e.g. `JAI.1`).
+        #[arg(long = "unit", value_name = "U")]
+        units: Vec<String>,
+    },
+    /// List everyone: email, name, role, units, and whether they are disabled.
+    List,
+    /// Disable a person: their tokens (those made with their address) end at once.
+    Disable {
+        #[arg(long, value_name = "ADDR")]
+        email: String,
     },
 }
 
@@ -77,6 +120,15 @@ enum TokenCommand {
 enum RoleArg {
     Drafter,
     Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Drafter => Role::Drafter,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
 }
 
 /// What went wrong, and which exit code says so.
@@ -90,6 +142,24 @@ impl From<StoreError> for Failure {
         match e {
             StoreError::BadUrl(m) => Failure::User(format!("database.url: {m}")),
             other => Failure::Environment(other.to_string()),
+        }
+    }
+}
+
+impl From<TokenError> for Failure {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Store(s) => s.into(),
+            user => Failure::User(user.to_string()),
+        }
+    }
+}
+
+impl From<PeopleError> for Failure {
+    fn from(e: PeopleError) -> Self {
+        match e {
+            PeopleError::Store(s) => s.into(),
+            user => Failure::User(user.to_string()),
         }
     }
 }
@@ -143,6 +213,9 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
                 settings.codes.len(),
                 settings.approval.steps.len()
             );
+            for sentence in unscoped_drafters(&settings).await? {
+                println!("{sentence}");
+            }
             Ok(())
         }
         Command::Migrate => {
@@ -152,36 +225,8 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             eprintln!("database is up to date");
             Ok(())
         }
-        Command::Token {
-            command: TokenCommand::Create { name, role, email },
-        } => {
-            let email = email
-                .map(|e| e.parse::<EmailAddress>())
-                .transpose()
-                .map_err(|e| Failure::User(format!("--email: {e}")))?;
-            let role = match role {
-                RoleArg::Drafter => Role::Drafter,
-                RoleArg::Admin => Role::Admin,
-            };
-            let store = Store::connect(settings.database.url.expose()).await?;
-            store.migrate().await?;
-            let service = Service::new(store.clone(), &settings, Arc::new(SystemClock))
-                .map_err(|e| Failure::User(e.to_string()))?;
-            let token = service
-                .create_token(&name, role, email.as_ref())
-                .await
-                .map_err(|e| match e {
-                    TokenError::BadName => Failure::User(e.to_string()),
-                    TokenError::Store(s) => s.into(),
-                })?;
-            store.close().await;
-            println!("{token}");
-            eprintln!(
-                "token for {} ({role}) created; it is shown only this once",
-                name.trim()
-            );
-            Ok(())
-        }
+        Command::Token { command } => tokens(command, &settings).await,
+        Command::User { command } => users(command, &settings).await,
         Command::Serve => serve(settings).await,
         Command::Render {
             spec,
@@ -189,6 +234,152 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             draft,
         } => render(&settings, &spec, &output, draft),
     }
+}
+
+/// `--email ADDR` as given on the command line.
+fn email_arg(email: &str) -> Result<EmailAddress, Failure> {
+    email
+        .parse()
+        .map_err(|e| Failure::User(format!("--email: {e}")))
+}
+
+/// The use cases over the configured database, migrated, for one command.
+async fn service(settings: &Settings) -> Result<Service, Failure> {
+    let store = Store::connect(settings.database.url.expose()).await?;
+    store.migrate().await?;
+    Service::new(store, settings, Arc::new(SystemClock)).map_err(|e| Failure::User(e.to_string()))
+}
+
+/// `notesd token create|list|revoke`.
+async fn tokens(command: TokenCommand, settings: &Settings) -> Result<(), Failure> {
+    if let TokenCommand::Create {
+        email: Some(email), ..
+    } = &command
+    {
+        // Refused before the database is touched: nothing is created for a bad command.
+        email_arg(email)?;
+    }
+    let service = service(settings).await?;
+    let result = match command {
+        TokenCommand::Create {
+            name,
+            role,
+            email,
+            units,
+            expires,
+        } => {
+            let email = email.as_deref().map(email_arg).transpose()?;
+            let role = Role::from(role);
+            let (id, token) = service
+                .create_token(TokenRequest {
+                    name: &name,
+                    role,
+                    email: email.as_ref(),
+                    units: &units,
+                    expires_in: expires,
+                })
+                .await?;
+            println!("{token}");
+            eprintln!(
+                "token {id} for {} ({role}) created; it is shown only this once",
+                name.trim()
+            );
+            Ok(())
+        }
+        TokenCommand::List => {
+            let now = jiff::Timestamp::now();
+            for t in service.tokens().await? {
+                let status = match (t.revoked, t.expires) {
+                    (Some(at), _) => format!("revoked {at}"),
+                    (None, Some(at)) if at <= now => "expired".to_owned(),
+                    _ => "active".to_owned(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\tcreated {}\texpires {}\tlast used {}\t{status}",
+                    t.id,
+                    t.name,
+                    t.role,
+                    units_column(&t.units),
+                    t.created,
+                    t.expires.map_or("never".to_owned(), |at| at.to_string()),
+                    t.last_used.map_or("never".to_owned(), |at| at.to_string()),
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            service.revoke_token(id).await?;
+            eprintln!("token {id} revoked: it answers 401 from now on");
+            Ok(())
+        }
+    };
+    service.store().close().await;
+    result
+}
+
+/// `notesd user add|list|disable`.
+async fn users(command: UserCommand, settings: &Settings) -> Result<(), Failure> {
+    if let UserCommand::Add { email, .. } | UserCommand::Disable { email } = &command {
+        // Refused before the database is touched: nothing is created for a bad command.
+        email_arg(email)?;
+    }
+    let service = service(settings).await?;
+    let result = match command {
+        UserCommand::Add {
+            email,
+            name,
+            role,
+            units,
+        } => {
+            let email = email_arg(&email)?;
+            let id = service.add_user(&email, &name, role.into(), &units).await?;
+            eprintln!("person {id} ({email}) added");
+            Ok(())
+        }
+        UserCommand::List => {
+            for u in service.users().await? {
+                let state = if u.disabled { "disabled" } else { "enabled" };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    u.email,
+                    u.name,
+                    u.role,
+                    units_column(&u.units)
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Disable { email } => {
+            let email = email_arg(&email)?;
+            let ended = service.disable_user(&email).await?;
+            eprintln!("{email} disabled; {ended} token(s) ended");
+            Ok(())
+        }
+    };
+    service.store().close().await;
+    result
+}
+
+/// Units as one column of a listing: `JAI.1,COSI.2`, or `-` for none.
+fn units_column(units: &[String]) -> String {
+    if units.is_empty() {
+        "-".to_owned()
+    } else {
+        units.join(",")
+    }
+}
+
+/// What `notesd check` says of drafters with no unit, read from the database if there is
+/// one yet (nothing is created or migrated).
+async fn unscoped_drafters(settings: &Settings) -> Result<Vec<String>, Failure> {
+    let Some(store) = Store::open_existing(settings.database.url.expose()).await? else {
+        return Ok(Vec::new());
+    };
+    let service = Service::new(store.clone(), settings, Arc::new(SystemClock))
+        .map_err(|e| Failure::User(e.to_string()))?;
+    let sentences = service.unscoped_drafters().await;
+    store.close().await;
+    Ok(sentences?)
 }
 
 /// `notesd render SPEC -o OUT.pdf`: no database, no network.

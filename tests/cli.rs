@@ -136,6 +136,8 @@ async fn serve_creates_its_database_answers_and_stops_on_sigterm() {
             "drafter",
             "--email",
             "anna@presidency.example",
+            "--unit",
+            "JAI.1",
         ],
         &[],
     );
@@ -245,7 +247,9 @@ async fn a_killed_daemon_loses_no_registered_note() {
     let dir = tempfile::tempdir().unwrap();
     let created = notesd(
         dir.path(),
-        &["token", "create", "--name", "Anna", "--role", "drafter"],
+        &[
+            "token", "create", "--name", "Anna", "--role", "drafter", "--unit", "JAI.1",
+        ],
         &[],
     );
     let token = text(&created.stdout).trim().to_owned();
@@ -340,7 +344,9 @@ async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
         dir.path(),
         &[
             &config[..],
-            &["token", "create", "--name", "Anna", "--role", "drafter"],
+            &[
+                "token", "create", "--name", "Anna", "--role", "drafter", "--unit", "JAI.1",
+            ],
         ]
         .concat(),
         &[],
@@ -457,4 +463,265 @@ async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+/// Runs `notesd ARGS` in `dir`, expecting exit `code`; returns stdout and stderr.
+fn expect(dir: &Path, args: &[&str], code: i32) -> (String, String) {
+    let out = notesd(dir, args, &[]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {stdout}{stderr}");
+    (stdout, stderr)
+}
+
+/// The line of `listing` whose second column is `name`.
+fn row<'a>(listing: &'a str, name: &str) -> &'a str {
+    listing
+        .lines()
+        .find(|l| l.split('\t').nth(1) == Some(name))
+        .unwrap_or_else(|| panic!("no row for {name} in {listing}"))
+}
+
+#[test]
+fn people_and_tokens_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let anna = [
+        "--email",
+        "anna@presidency.example",
+        "--name",
+        "Anna Example",
+    ];
+    let (_, err) = expect(
+        d,
+        &[
+            &["user", "add"],
+            &anna[..],
+            &["--role", "drafter", "--unit", "jai 1"],
+        ]
+        .concat(),
+        1,
+    );
+    assert!(err.contains("--unit") && err.contains("jai 1"), "{err}");
+    let add_anna = [
+        &["user", "add"],
+        &anna[..],
+        &["--role", "drafter", "--unit", "JAI.1", "--unit", "COSI.2"],
+    ]
+    .concat();
+    expect(d, &add_anna, 0);
+    let (_, err) = expect(d, &add_anna, 1);
+    assert!(err.contains("already"), "{err}");
+    expect(
+        d,
+        &[
+            "user",
+            "add",
+            "--email",
+            "bob@presidency.example",
+            "--name",
+            "Bob",
+            "--role",
+            "admin",
+        ],
+        0,
+    );
+    let (people, _) = expect(d, &["user", "list"], 0);
+    assert_eq!(
+        people.lines().collect::<Vec<_>>(),
+        [
+            "anna@presidency.example\tAnna Example\tdrafter\tJAI.1,COSI.2\tenabled",
+            "bob@presidency.example\tBob\tadmin\t-\tenabled",
+        ]
+    );
+
+    let (token, _) = expect(
+        d,
+        &[
+            "token",
+            "create",
+            "--name",
+            "Anna",
+            "--role",
+            "drafter",
+            "--email",
+            "anna@presidency.example",
+            "--unit",
+            "JAI.1",
+            "--expires",
+            "90d",
+        ],
+        0,
+    );
+    assert!(
+        token.trim().starts_with("ntd_") && token.lines().count() == 1,
+        "{token}"
+    );
+    expect(
+        d,
+        &["token", "create", "--name", "Nobody", "--role", "drafter"],
+        0,
+    );
+    expect(
+        d,
+        &[
+            "token",
+            "create",
+            "--name",
+            "X",
+            "--role",
+            "drafter",
+            "--expires",
+            "soon",
+        ],
+        2,
+    );
+    let (tokens, _) = expect(d, &["token", "list"], 0);
+    assert!(!tokens.contains(token.trim()), "never the secret");
+    let anna_row: Vec<&str> = row(&tokens, "Anna").split('\t').collect();
+    assert_eq!(&anna_row[..4], ["1", "Anna", "drafter", "JAI.1"]);
+    assert!(anna_row[4].starts_with("created "), "{tokens}");
+    assert!(anna_row[5].starts_with("expires 20"), "{tokens}");
+    assert_eq!(anna_row[6..], ["last used never", "active"]);
+    assert!(row(&tokens, "Nobody").contains("\t-\t"), "{tokens}");
+
+    let (report, _) = expect(d, &["check"], 0);
+    assert!(
+        report.lines().any(|l| l
+            == "token 2 (Nobody) is a drafter with no unit: it can act on no note until it has one"),
+        "{report}"
+    );
+
+    // Disabling a person (their address in any case) ends their tokens at once.
+    expect(
+        d,
+        &["user", "disable", "--email", "Anna@Presidency.example"],
+        0,
+    );
+    let (people, _) = expect(d, &["user", "list"], 0);
+    assert!(
+        people.lines().next().unwrap().ends_with("\tdisabled"),
+        "{people}"
+    );
+    let (tokens, _) = expect(d, &["token", "list"], 0);
+    assert!(row(&tokens, "Anna").contains("\trevoked "), "{tokens}");
+    let (_, err) = expect(
+        d,
+        &[
+            "token",
+            "create",
+            "--name",
+            "Anna",
+            "--role",
+            "drafter",
+            "--email",
+            "anna@presidency.example",
+            "--unit",
+            "JAI.1",
+        ],
+        1,
+    );
+    assert!(err.contains("disabled"), "{err}");
+    let (_, err) = expect(d, &["user", "disable", "--email", "nobody@x.example"], 1);
+    assert!(err.contains("nobody@x.example"), "{err}");
+
+    expect(d, &["token", "revoke", "2"], 0);
+    let (report, _) = expect(d, &["check"], 0);
+    assert!(
+        !report.contains("no unit"),
+        "a revoked token is no concern: {report}"
+    );
+    let (_, err) = expect(d, &["token", "revoke", "99"], 1);
+    assert!(err.contains("no token with id 99"), "{err}");
+}
+
+#[tokio::test]
+async fn scope_and_revocation_hold_on_a_running_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let create = |name: &str, role: &str, extra: &[&str]| {
+        let args = [&["token", "create", "--name", name, "--role", role], extra].concat();
+        expect(d, &args, 0).0.trim().to_owned()
+    };
+    let admin = create("Admin", "admin", &[]);
+    let jai = create("Jai", "drafter", &["--unit", "JAI.1"]);
+    let cosi = create(
+        "Cosi",
+        "drafter",
+        &["--unit", "COSI.2", "--email", "cosi@presidency.example"],
+    );
+    expect(
+        d,
+        &[
+            "user",
+            "add",
+            "--email",
+            "cosi@presidency.example",
+            "--name",
+            "Cosi",
+            "--role",
+            "drafter",
+            "--unit",
+            "COSI.2",
+        ],
+        0,
+    );
+    let client = reqwest::Client::new();
+    let (mut child, base) = start_serve(d, &client, &[]).await;
+    let spec = serde_json::json!({
+        "language": "en", "from": "Presidency", "to": "Delegations", "subject": "Scope",
+        "codes": ["COSI"], "unit": "COSI.2", "initials": "AB/cd", "body": "Text."
+    });
+    let note: serde_json::Value = client
+        .post(format!("{base}/api/notes"))
+        .bearer_auth(&admin)
+        .json(&spec)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!("{base}/api/notes/{}", note["id"]);
+
+    // JAI.1 reads nothing of COSI.2 (404) and acts on nothing of it (403).
+    let read = client.get(&url).bearer_auth(&jai).send().await.unwrap();
+    assert_eq!(read.status(), 404);
+    let edit = client
+        .put(&url)
+        .bearer_auth(&jai)
+        .json(&spec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edit.status(), 403);
+    let said = edit.text().await.unwrap();
+    assert!(said.contains("COSI.2"), "{said}");
+    // COSI.2's drafter does, with the scheme in lower case.
+    let read = client
+        .get(&url)
+        .header("authorization", format!("bearer {cosi}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let (tokens, _) = expect(d, &["token", "list"], 0);
+    assert!(row(&tokens, "Cosi").contains("\tlast used 20"), "{tokens}");
+    assert!(row(&tokens, "Admin").contains("\tlast used 20"), "{tokens}");
+
+    // Revoking or disabling from the command line takes effect on the running daemon.
+    let jai_id = row(&tokens, "Jai").split('\t').next().unwrap().to_owned();
+    expect(d, &["token", "revoke", &jai_id], 0);
+    let refused = client.get(&url).bearer_auth(&jai).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let said = refused.text().await.unwrap();
+    assert!(said.contains("revoked"), "{said}");
+    expect(
+        d,
+        &["user", "disable", "--email", "cosi@presidency.example"],
+        0,
+    );
+    let refused = client.get(&url).bearer_auth(&cosi).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

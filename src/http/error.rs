@@ -56,9 +56,6 @@ impl From<ServiceError> for ApiError {
             ServiceError::Render(_) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "render_failed", message)
             }
-            ServiceError::Unauthorized => {
-                Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-            }
             ServiceError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             ServiceError::Link(LinkRefusal::Unknown) => {
                 Self::new(StatusCode::NOT_FOUND, "unknown_link", message)

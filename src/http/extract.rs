@@ -1,6 +1,7 @@
 //! Request extractors that answer in the API's error format: a JSON body (400 when it is
-//! not JSON, 413 when too large) and the bearer token's principal (401); and where a
-//! request came from, for the audit trail.
+//! not JSON, 413 when too large) and the bearer token's principal (401, saying whether
+//! the token is unknown, revoked or expired); and where a request came from, for the
+//! audit trail.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::service::{ClientInfo, Service, ServiceError};
+use crate::service::{AuthError, ClientInfo, Service};
 use crate::store::Principal;
 
 /// A request body that is syntactically JSON; its meaning is checked by the use case.
@@ -62,7 +63,8 @@ fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::malformed_json(format!("the body is not valid JSON: {e}")))
 }
 
-/// The caller, from `Authorization: Bearer TOKEN`.
+/// The caller, from `Authorization: Bearer TOKEN` (the scheme in any case, as RFC 9110
+/// says), with where the request came from.
 pub struct Caller(pub Principal);
 
 impl<S> FromRequestParts<S> for Caller
@@ -78,9 +80,8 @@ where
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+            .and_then(bearer_token)
+            .map(str::to_owned)
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
@@ -88,16 +89,24 @@ where
                     "send `Authorization: Bearer TOKEN`; create one with `notesd token create`",
                 )
             })?;
-        match service.authenticate(token).await {
+        let Ok(Client(client)) = Client::from_request_parts(parts, state).await;
+        match service.authenticate(&token, client).await {
             Ok(principal) => Ok(Caller(principal)),
-            Err(ServiceError::Unauthorized) => Err(ApiError::new(
+            Err(AuthError::Store(e)) => Err(crate::service::ServiceError::from(e).into()),
+            Err(refused) => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "the API token is not known",
+                refused.to_string(),
             )),
-            Err(other) => Err(other.into()),
         }
     }
+}
+
+/// The token of an `Authorization` header value whose scheme is `Bearer` in any case.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The peer address (with `X-Forwarded-For` when a proxy sent one) and the user agent.
@@ -126,5 +135,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             address,
             user_agent: header(USER_AGENT),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for value in ["Bearer abc", "bearer abc", "BEARER  abc ", "bEaReR abc"] {
+            assert_eq!(bearer_token(value), Some("abc"), "{value}");
+        }
+        for value in ["Basic abc", "Bearer", "Bearer ", "Bearerabc", "abc"] {
+            assert_eq!(bearer_token(value), None, "{value}");
+        }
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
@@ -12,7 +12,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::{Caller, JsonBody, OptionalJsonBody};
 use crate::note::Note;
-use crate::service::ListQuery;
+use crate::service::{ListQuery, ServiceError};
 use crate::store::{Delivery, DeliveryStatus};
 
 /// A note as the API shows it (INTERFACE.md).
@@ -32,6 +32,54 @@ fn view(note: &Note) -> Value {
         "created_at": note.created_at.to_string(),
         "updated_at": note.updated_at.to_string(),
     })
+}
+
+/// A note as the list shows it: what tells notes apart, without the spec (the note's
+/// own GET gives it).
+fn summary(note: &Note) -> Value {
+    json!({
+        "id": note.id,
+        "number": note.number.to_string(),
+        "codes": note.codes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "state": note.state.as_str(),
+        "version": note.version,
+        "subject": note.subject(),
+        "unit": note.spec.get("unit"),
+        "created_at": note.created_at.to_string(),
+        "updated_at": note.updated_at.to_string(),
+    })
+}
+
+/// A note with its version as `ETag`, which `If-Match` on `PUT` names.
+fn with_etag(note: &Note) -> impl IntoResponse + use<> {
+    (
+        [(header::ETAG, format!("\"{}\"", note.version))],
+        Json(view(note)),
+    )
+}
+
+/// The versions an `If-Match` header names: `"3"`, `3` or `W/"3"`, several separated by
+/// commas; `None` without the header or for `*`, which any version matches. A tag that
+/// names no version matches none.
+fn if_match(headers: &HeaderMap) -> Option<Vec<i64>> {
+    let value = headers.get(header::IF_MATCH)?.to_str().unwrap_or_default();
+    if value.trim() == "*" {
+        return None;
+    }
+    Some(
+        value
+            .split(',')
+            .filter_map(|tag| {
+                let tag = tag.trim();
+                let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                let tag = tag
+                    .strip_prefix('"')
+                    .and_then(|t| t.strip_suffix('"'))
+                    .unwrap_or(tag);
+                tag.parse().ok()
+            })
+            .collect(),
+    )
 }
 
 /// 201 with the new note and its `Location`.
@@ -54,33 +102,35 @@ pub async fn register(
 
 pub async fn list(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Query(mut params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let query = ListQuery {
         state: params.remove("state"),
         limit: params.remove("limit"),
+        cursor: params.remove("cursor"),
     };
-    let notes = state.service.list(query).await?;
-    Ok(Json(
-        json!({ "notes": notes.iter().map(view).collect::<Vec<_>>() }),
-    ))
+    let page = state.service.list(&who, query).await?;
+    Ok(Json(json!({
+        "notes": page.notes.iter().map(summary).collect::<Vec<_>>(),
+        "next": page.next,
+    })))
 }
 
 pub async fn get(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(view(&state.service.note(&id).await?)))
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(with_etag(&state.service.readable_note(&who, &id).await?))
 }
 
 pub async fn pdf(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(pdf_response(state.service.pdf(&id).await?))
+    Ok(pdf_response(state.service.pdf(&who, &id).await?))
 }
 
 /// A PDF shown inline under its file name (`6762-22.pdf`).
@@ -125,10 +175,12 @@ pub async fn revise(
 
 pub async fn deliveries(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(deliveries_view(&state.service.deliveries(&id).await?)))
+    Ok(Json(deliveries_view(
+        &state.service.deliveries(&who, &id).await?,
+    )))
 }
 
 pub async fn retry_delivery(
@@ -163,16 +215,17 @@ fn deliveries_view(deliveries: &[Delivery]) -> Value {
 
 pub async fn audit(
     State(state): State<AppState>,
-    Caller(_): Caller,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let entries = state.service.audit(&id).await?;
+    let entries = state.service.audit(&who, &id).await?;
     let entries: Vec<Value> = entries
         .iter()
         .map(|e| {
             json!({
                 "at": e.at.to_string(),
                 "actor": e.actor,
+                "actor_id": e.actor_id,
                 "action": e.action,
                 "version": e.version,
                 "detail": e.detail,
@@ -184,11 +237,57 @@ pub async fn audit(
     Ok(Json(json!({ "audit": entries })))
 }
 
+/// `PUT /api/notes/{id}`; with `If-Match`, 412 unless it names the current version.
 pub async fn edit(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(view(&state.service.edit(&who, &id, body).await?)))
+) -> Result<impl IntoResponse, ApiError> {
+    let accepted = if_match(&headers);
+    match state
+        .service
+        .edit(&who, &id, body, accepted.as_deref())
+        .await
+    {
+        Ok(note) => Ok(with_etag(&note)),
+        Err(ServiceError::Stale(_)) if accepted.is_some() => Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "stale_version",
+            format!(
+                "If-Match names a version of note {id} other than its current one: it was \
+                 changed meanwhile; reload it (GET gives its version as ETag) and apply \
+                 your edit again"
+            ),
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    use super::if_match;
+
+    fn tags(value: &str) -> Option<Vec<i64>> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_MATCH, HeaderValue::from_str(value).unwrap());
+        if_match(&headers)
+    }
+
+    #[test]
+    fn if_match_names_versions_quoted_bare_or_weak() {
+        assert_eq!(if_match(&HeaderMap::new()), None);
+        assert_eq!(tags("*"), None);
+        assert_eq!(tags("\"3\""), Some(vec![3]));
+        assert_eq!(tags("3"), Some(vec![3]));
+        assert_eq!(tags("W/\"3\", \"4\""), Some(vec![3, 4]));
+        assert_eq!(
+            tags("\"abc\""),
+            Some(vec![]),
+            "a tag naming no version matches none"
+        );
+    }
 }

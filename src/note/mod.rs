@@ -9,6 +9,7 @@ use serde_json::Value;
 
 pub use language::{Language, UnknownLanguage};
 pub use marking::{Marking, MarkingError};
+pub(crate) use spec::unit;
 pub use spec::{Content, NoteSpec, SpecError, StandaloneSpec, Vocabulary};
 
 use crate::reference::{DistributionCode, DocNumber};

@@ -554,8 +554,9 @@ fn text(field: &str, value: String, max: usize, multiline: bool) -> Result<Strin
     Ok(value.to_owned())
 }
 
-/// A Secretariat unit such as `JAI.1` or `RELEX.1.C`.
-fn unit(value: String) -> Result<String, SpecError> {
+/// A Secretariat unit such as `JAI.1` or `RELEX.1.C`: the rule for a spec's `unit` and
+/// for the units of people and tokens alike.
+pub(crate) fn unit(value: String) -> Result<String, SpecError> {
     let value = value.trim();
     let ok = !value.is_empty()
         && value.len() <= 32

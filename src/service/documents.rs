@@ -8,6 +8,7 @@ use super::{Service, ServiceError};
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteId, NoteSpec, SpecError};
 use crate::render::NoteDocument;
+use crate::store::Principal;
 
 /// A PDF and the file name it is offered under (`6762-22.pdf`).
 pub struct Pdf {
@@ -18,8 +19,12 @@ pub struct Pdf {
 impl Service {
     /// The issued PDF once there is one (the very bytes the delegations received), else
     /// the current version's draft.
-    pub async fn pdf(&self, id: &str) -> Result<Pdf, ServiceError> {
-        let note = self.note(id).await?;
+    pub async fn pdf(&self, who: &Principal, id: &str) -> Result<Pdf, ServiceError> {
+        self.note_pdf(self.readable_note(who, id).await?).await
+    }
+
+    /// The PDF of a note already found (and, for a caller, found in their scope).
+    pub(super) async fn note_pdf(&self, note: Note) -> Result<Pdf, ServiceError> {
         if Self::is_issued(&note) {
             return Ok(Pdf {
                 bytes: self.issued_bytes(note.id).await?.to_vec(),

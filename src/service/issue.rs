@@ -99,8 +99,12 @@ impl Service {
     }
 
     /// The distribution of a note, per recipient.
-    pub async fn deliveries(&self, id: &str) -> Result<Vec<Delivery>, ServiceError> {
-        let note = self.note(id).await?;
+    pub async fn deliveries(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<Vec<Delivery>, ServiceError> {
+        let note = self.readable_note(who, id).await?;
         Ok(self.store.deliveries(note.id).await?)
     }
 
@@ -124,7 +128,7 @@ impl Service {
                 "{id}: no failed delivery to `{recipient}`"
             )));
         }
-        let mut entry = crate::store::AuditEntry::new(now, &who.name, "delivery re-queued", None);
+        let mut entry = crate::store::AuditEntry::by(now, who, "delivery re-queued", None);
         entry.detail = Some(recipient.to_owned());
         tx.audit(note.id, &entry).await?;
         tx.commit().await?;
@@ -146,7 +150,7 @@ impl Service {
             }
             .into());
         }
-        self.pdf(&note.to_string()).await
+        self.note_pdf(self.note(&note.to_string()).await?).await
     }
 
     /// Registers `NNNN/k/YY REV k` revising an issued note: its spec copied, with the
@@ -159,7 +163,7 @@ impl Service {
         id: &str,
         changes: Option<Value>,
     ) -> Result<Note, ServiceError> {
-        let of = self.note(id).await?;
+        let of = self.note_to_act_on(who, id).await?;
         transition(of.state, Event::Revise)?;
         let mut spec = of.spec.clone();
         match changes {
@@ -190,9 +194,10 @@ impl Service {
         }
         let now = self.clock.now();
         let spec = NoteSpec::from_json(spec, &self.vocabulary, brussels_date(now))?;
+        super::registry::in_scope(who, &spec.unit)?;
         let note = self
             .store
-            .register_revision(&of, &spec.to_json(), &who.name, now)
+            .register_revision(&of, &spec.to_json(), who, now)
             .await?;
         tracing::info!(number = %note.number, revises = %of.number, "revision registered");
         Ok(note)

@@ -5,6 +5,7 @@
 mod documents;
 mod issue;
 mod mailing;
+mod people;
 mod registry;
 mod review;
 mod tokens;
@@ -25,11 +26,12 @@ use crate::workflow::{Step, WorkflowError};
 
 pub use documents::Pdf;
 pub use mailing::{LEASE, Try};
-pub use registry::ListQuery;
+pub use people::PeopleError;
+pub use registry::{ListQuery, NotePage};
 pub use review::{
     ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,
 };
-pub use tokens::TokenError;
+pub use tokens::{AuthError, TokenError, TokenRequest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -41,8 +43,6 @@ pub enum ServiceError {
     Workflow(#[from] WorkflowError),
     #[error("note {0} was changed by someone else meanwhile; reload it and apply your edit again")]
     Stale(NoteId),
-    #[error("a missing, unknown or revoked API token")]
-    Unauthorized,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]

@@ -59,12 +59,7 @@ pub struct DecisionForm {
     pub csrf: Option<String>,
 }
 
-/// Where a request came from, for the audit trail.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub address: Option<String>,
-    pub user_agent: Option<String>,
-}
+pub use crate::store::ClientInfo;
 
 /// Longest comment kept with a decision.
 const MAX_COMMENT: usize = 10_000;
@@ -112,18 +107,23 @@ impl Service {
     pub async fn submit(&self, who: &Principal, id: &str) -> Result<Note, ServiceError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let mut note = self.lock(&mut tx, id).await?;
+        let mut note = self.lock_to_act_on(&mut tx, who, id).await?;
         note.state = transition(note.state, Event::Submit)?;
         let round = note.review.as_ref().map_or(0, |r| r.round) + 1;
         let review = Review::start(
             &self.workflow.chain,
             round,
-            who.email.as_ref().map(|e| e.as_str().to_owned()),
+            self.told_of_changes(&mut tx, &note, who).await?,
         );
         note.updated_at = now;
         self.open_step(&mut tx, &note, &review, now).await?;
-        let mut entry = AuditEntry::new(now, &who.name, "submitted", Some(note.version));
-        entry.detail = Some(format!("review round {round}"));
+        let mut entry = AuditEntry::by(now, who, "submitted", Some(note.version));
+        entry.detail = Some(match &review.drafter {
+            Some(drafter) => {
+                format!("review round {round}; changes requested are told to {drafter}")
+            }
+            None => format!("review round {round}; no one is told of changes requested"),
+        });
         tx.audit(note.id, &entry).await?;
         note.review = Some(review);
         tx.save_note(&note).await?;
@@ -256,6 +256,7 @@ impl Service {
             Some(c) => format!("step {step_name}: {c}"),
             None => format!("step {step_name}"),
         });
+        entry.actor_id = Some(format!("approver:{}", token.approver));
         entry.client = client.address.clone();
         entry.user_agent = client.user_agent.clone();
         tx.audit(note.id, &entry).await?;

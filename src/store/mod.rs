@@ -14,6 +14,7 @@ mod notes;
 mod outbox;
 mod review;
 mod tokens;
+mod users;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -25,12 +26,13 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::files;
 
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, ClientInfo};
 pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
 pub use outbox::{Delivery, DeliveryStatus, Finish, MailKind, NewMail, OutboxRow, Tally};
 pub use review::{ApprovalToken, NewApprovalToken, TokenStatus, WriteTx};
-pub use tokens::{NewToken, Principal, Role};
+pub use tokens::{ActorId, NewToken, OutOfScope, Principal, Role, StoredToken};
+pub use users::{NewUser, User};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -166,6 +168,16 @@ impl Store {
         Ok(store)
     }
 
+    /// Connects to a database that already exists, creating and migrating nothing: `None`
+    /// when a SQLite file is not there yet. For looks that must not change anything, such
+    /// as `notesd check`.
+    pub async fn open_existing(url: &str) -> Result<Option<Self>, StoreError> {
+        if Backend::of_url(url)? == Backend::Sqlite && !Path::new(sqlite_path(url)).exists() {
+            return Ok(None);
+        }
+        Self::connect(url).await.map(Some)
+    }
+
     /// Applies the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let migrator = match self.backend {
@@ -196,16 +208,22 @@ impl Store {
     }
 }
 
+/// The file path of a `sqlite://PATH?OPTIONS` URL.
+fn sqlite_path(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or_default();
+    rest.split_once('?').map_or(rest, |(path, _)| path)
+}
+
 /// Creates the folder of a SQLite file (0700) and the file itself (0600), and asks sqlx to
 /// open it in create mode. SQLite gives `-wal` and `-shm` the mode of the database file, so
 /// the notes never sit in a world-readable file whatever the umask; files left by an
 /// earlier version are made private too.
 fn prepare_sqlite_file(url: &str) -> Result<String, StoreError> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or_default();
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = sqlite_path(url);
+    let query = url.split_once('?').map_or("", |(_, query)| query);
     if path.is_empty() || path.starts_with(":memory:") {
         return Err(StoreError::BadUrl(
             "an in-memory SQLite database would lose every note at restart; give a file path"

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::audit::{self, AuditEntry};
-use super::{Store, StoreError, parse_time};
+use super::{Principal, Store, StoreError, parse_time};
 use crate::note::{Note, NoteId};
 use crate::reference::{CodeName, DistributionCode, DocNumber};
 use crate::workflow::NoteState;
@@ -19,13 +19,17 @@ pub struct NewNote<'a> {
     /// The Brussels calendar year of `now`: the series the number comes from.
     pub year: u16,
     pub first_number: i64,
-    pub created_by: &'a str,
+    pub by: &'a Principal,
     pub now: Timestamp,
 }
 
 /// Which notes to list, newest first.
 pub struct NoteFilter {
     pub state: Option<NoteState>,
+    /// Only notes of these units; `None` for every unit.
+    pub units: Option<Vec<String>>,
+    /// Only notes older than this one (the page after the one that ended with it).
+    pub before: Option<NoteId>,
     pub limit: i64,
 }
 
@@ -67,7 +71,7 @@ impl Store {
                 revision: 0,
                 previous: None,
                 spec: new.spec,
-                created_by: new.created_by,
+                by: new.by,
                 now: new.now,
                 detail: None,
             },
@@ -85,14 +89,14 @@ impl Store {
         &self,
         expected: &Note,
         spec: &Value,
-        actor: &str,
+        by: &Principal,
         now: Timestamp,
     ) -> Result<Option<Note>, StoreError> {
         let mut tx = self.begin_write().await?;
         let spec_text = spec.to_string();
         let now_text = now.to_string();
         let version: Option<i64> = sqlx::query_scalar(
-            "UPDATE notes SET spec = $1, version = version + 1, updated_at = $2 \
+            "UPDATE notes SET spec = $1, version = version + 1, updated_at = $2, unit = $6 \
              WHERE id = $3 AND version = $4 AND state = $5 RETURNING version",
         )
         .bind(&spec_text)
@@ -100,16 +104,25 @@ impl Store {
         .bind(expected.id)
         .bind(expected.version)
         .bind(expected.state.as_str())
+        .bind(unit_of(spec))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(version) = version else {
             return Ok(None);
         };
-        insert_version(&mut tx, expected.id, version, &spec_text, actor, &now_text).await?;
+        insert_version(
+            &mut tx,
+            expected.id,
+            version,
+            &spec_text,
+            &by.name,
+            &now_text,
+        )
+        .await?;
         audit::append(
             &mut tx,
             expected.id,
-            &AuditEntry::new(now, actor, "edited", Some(version)),
+            &AuditEntry::by(now, by, "edited", Some(version)),
         )
         .await?;
         tx.commit().await?;
@@ -129,7 +142,7 @@ impl Store {
         &self,
         of: &Note,
         spec: &Value,
-        actor: &str,
+        by: &Principal,
         now: Timestamp,
     ) -> Result<Note, StoreError> {
         let mut tx = self.begin_write().await?;
@@ -164,7 +177,7 @@ impl Store {
                 revision: number.revision().unwrap_or_default(),
                 previous: Some(of.id),
                 spec,
-                created_by: actor,
+                by,
                 now,
                 detail: Some(format!("revision {k}, revising {}", of.number)),
             },
@@ -182,26 +195,45 @@ impl Store {
         row.as_ref().map(note_from_row).transpose()
     }
 
-    /// The notes the filter selects. A row this daemon cannot read is logged with its id
-    /// and left out, so one bad row never takes the whole list down; reading that note
-    /// on its own still reports what is wrong with it.
-    pub async fn notes(&self, filter: &NoteFilter) -> Result<Vec<Note>, StoreError> {
-        let rows = match filter.state {
-            Some(state) => {
-                sqlx::query(select_notes!("WHERE state = $1 ORDER BY id DESC LIMIT $2"))
-                    .bind(state.as_str())
-                    .bind(filter.limit)
-                    .fetch_all(&self.read)
-                    .await?
-            }
-            None => {
-                sqlx::query(select_notes!("ORDER BY id DESC LIMIT $1"))
-                    .bind(filter.limit)
-                    .fetch_all(&self.read)
-                    .await?
-            }
+    /// Notes newest first, filtered in SQL so that a drafter's page is full of notes of
+    /// their units however many other notes there are. A row this daemon cannot read is
+    /// logged with its id and left out, so one bad row never takes the whole list down;
+    /// reading that note on its own still reports what is wrong with it. Also returns how
+    /// many rows matched, read or not, so that paging can tell whether more follow.
+    pub async fn notes(&self, filter: &NoteFilter) -> Result<(Vec<Note>, usize), StoreError> {
+        let mut sql = select_notes!("WHERE 1 = 1").to_owned();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
         };
-        Ok(rows.iter().filter_map(readable_note).collect())
+        if filter.state.is_some() {
+            sql.push_str(&format!(" AND state = {}", next()));
+        }
+        if let Some(units) = &filter.units {
+            if units.is_empty() {
+                return Ok((Vec::new(), 0));
+            }
+            let p: Vec<String> = units.iter().map(|_| next()).collect();
+            sql.push_str(&format!(" AND unit IN ({})", p.join(", ")));
+        }
+        if filter.before.is_some() {
+            sql.push_str(&format!(" AND id < {}", next()));
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", next()));
+        // Audited: fixed text and numbered placeholders; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(state) = filter.state {
+            query = query.bind(state.as_str());
+        }
+        for unit in filter.units.iter().flatten() {
+            query = query.bind(unit.clone());
+        }
+        if let Some(before) = filter.before {
+            query = query.bind(before);
+        }
+        let rows = query.bind(filter.limit).fetch_all(&self.read).await?;
+        Ok((rows.iter().filter_map(readable_note).collect(), rows.len()))
     }
 
     /// One stored version's spec and when it was saved.
@@ -253,7 +285,7 @@ struct Draft<'a> {
     revision: u16,
     previous: Option<NoteId>,
     spec: &'a Value,
-    created_by: &'a str,
+    by: &'a Principal,
     now: Timestamp,
     /// Said in the "registered" audit entry.
     detail: Option<String>,
@@ -269,8 +301,8 @@ async fn insert_draft(
     let year = i64::from(draft.number.year());
     let id: NoteId = sqlx::query_scalar(
         "INSERT INTO notes (number, year, serial, codes, state, version, spec, created_by, \
-         created_at, updated_at, previous_id, revision) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10) RETURNING id",
+         created_at, updated_at, previous_id, revision, unit, created_by_id, created_by_email) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(draft.number.to_string())
     .bind(year)
@@ -278,10 +310,13 @@ async fn insert_draft(
     .bind(codes_to_json(&draft.codes))
     .bind(NoteState::Draft.as_str())
     .bind(&spec)
-    .bind(draft.created_by)
+    .bind(&draft.by.name)
     .bind(&now)
     .bind(draft.previous)
     .bind(i64::from(draft.revision))
+    .bind(unit_of(draft.spec))
+    .bind(draft.by.id.stored())
+    .bind(draft.by.email.as_ref().map(|e| e.as_str().to_owned()))
     .fetch_one(&mut **tx)
     .await?;
     for (position, code) in draft.codes.iter().enumerate() {
@@ -298,8 +333,8 @@ async fn insert_draft(
         .execute(&mut **tx)
         .await?;
     }
-    insert_version(tx, id, 1, &spec, draft.created_by, &now).await?;
-    let mut entry = AuditEntry::new(draft.now, draft.created_by, "registered", Some(1));
+    insert_version(tx, id, 1, &spec, &draft.by.name, &now).await?;
+    let mut entry = AuditEntry::by(draft.now, draft.by, "registered", Some(1));
     entry.detail = draft.detail;
     audit::append(tx, id, &entry).await?;
     Ok(Note {
@@ -309,7 +344,7 @@ async fn insert_draft(
         state: NoteState::Draft,
         version: 1,
         spec: draft.spec.clone(),
-        created_by: draft.created_by.to_owned(),
+        created_by: draft.by.name.clone(),
         created_at: draft.now,
         updated_at: draft.now,
         review: None,
@@ -354,6 +389,11 @@ async fn insert_version(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The unit a spec names, kept in its own column for filtering.
+fn unit_of(spec: &Value) -> Option<String> {
+    spec.get("unit").and_then(Value::as_str).map(str::to_owned)
 }
 
 fn codes_to_json(codes: &[DistributionCode]) -> String {
@@ -429,5 +469,19 @@ impl Store {
         rows.iter()
             .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
             .collect()
+    }
+}
+
+impl super::WriteTx {
+    /// The address of whoever registered a note, told when changes are requested;
+    /// `None` when they gave none, or registered it before addresses were kept.
+    pub async fn registrant_email(&mut self, id: NoteId) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT created_by_email FROM notes WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?
+                .flatten(),
+        )
     }
 }

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use notesd::app::Application;
 use notesd::clock::ShiftedClock;
 use notesd::config::Settings;
+use notesd::service::{Service, TokenRequest};
 use notesd::store::Role;
 use reqwest::Response;
 use serde_json::{Value, json};
@@ -103,12 +104,17 @@ pub fn settings_for(db: &TestDb) -> Settings {
 /// The drafter's address: the test token's, told when changes are requested.
 pub const DRAFTER: &str = "drafter@presidency.example";
 
+/// The unit of the test drafter, and of every fixture's spec.
+pub const UNIT: &str = "JAI.1";
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub token: String,
     pub admin_token: String,
     pub clock: Arc<ShiftedClock>,
+    /// The running application's use cases, for making more tokens and people.
+    pub service: Service,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -131,16 +137,16 @@ impl TestApp {
             .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let drafter = DRAFTER.parse().expect("an address");
-        let token = app
-            .service()
-            .create_token("Test Drafter", Role::Drafter, Some(&drafter))
-            .await
-            .expect("a token");
-        let admin_token = app
-            .service()
-            .create_token("Test Admin", Role::Admin, None)
-            .await
-            .expect("a token");
+        let service = app.service().clone();
+        let token = new_token(
+            &service,
+            "Test Drafter",
+            Role::Drafter,
+            Some(&drafter),
+            &[UNIT],
+        )
+        .await;
+        let admin_token = new_token(&service, "Test Admin", Role::Admin, None, &[]).await;
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -151,6 +157,7 @@ impl TestApp {
             token,
             admin_token,
             clock,
+            service,
             stop: Some(stop),
             server: Some(server),
         }
@@ -249,6 +256,28 @@ impl TestApp {
             .expect("a JSON list");
         body["notes"].as_array().cloned().unwrap_or_default()
     }
+}
+
+/// A token that must be created, with the given units and no expiry.
+pub async fn new_token(
+    service: &Service,
+    name: &str,
+    role: Role,
+    email: Option<&notesd::address::EmailAddress>,
+    units: &[&str],
+) -> String {
+    let units: Vec<String> = units.iter().map(|u| (*u).to_owned()).collect();
+    let (_, token) = service
+        .create_token(TokenRequest {
+            name,
+            role,
+            email,
+            units: &units,
+            expires_in: None,
+        })
+        .await
+        .expect("a token");
+    token
 }
 
 /// A minimal valid spec with the given codes.

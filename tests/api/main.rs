@@ -10,6 +10,7 @@ mod mail_tls;
 mod outbox;
 mod registration;
 mod restart;
+mod scope;
 mod series;
 #[path = "../common/smtp.rs"]
 mod smtp;

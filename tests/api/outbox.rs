@@ -11,12 +11,14 @@ use notesd::clock::ShiftedClock;
 use notesd::config::{RuleSettings, StepSettings};
 use notesd::mail::SendError;
 use notesd::service::{Service, Try};
-use notesd::store::{DeliveryStatus, MailKind, NewMail, Principal, Role, Store};
+use notesd::store::{
+    ActorId, ClientInfo, DeliveryStatus, MailKind, NewMail, Principal, Role, Store,
+};
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
 
 use crate::approval::{A1, PUBLIC_URL, decide, link_for, note};
-use crate::helpers::{TestApp, TestDb, default_time, settings_for, spec};
+use crate::helpers::{TestApp, TestDb, UNIT, default_time, settings_for, spec};
 use crate::smtp::SmtpServer;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -129,9 +131,12 @@ async fn service_with_queued(
     let clock = Arc::new(ShiftedClock::new(default_time()));
     let service = Service::new(store.clone(), settings, clock).expect("a service");
     let who = Principal {
+        id: ActorId::Token(1),
         name: "Test Drafter".to_owned(),
         role: Role::Drafter,
         email: None,
+        units: vec![UNIT.to_owned()],
+        client: ClientInfo::default(),
     };
     let note = service
         .register(&who, spec(&["JAI"]))
