@@ -458,3 +458,119 @@ async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
     }
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+/// The exit code and log of a daemon stopped with SIGTERM, once it has exited; waited for
+/// off the test's runtime, so that a mail server in this process keeps answering it.
+async fn stop_and_log(child: std::process::Child) -> (Option<i32>, String) {
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    (out.status.code(), text(&out.stderr))
+}
+
+#[tokio::test]
+async fn link_secrets_never_reach_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let (child, base) = start_serve(dir.path(), &client, &[("NOTESD__LOG__FORMAT", "json")]).await;
+    for path in [
+        "/approve/SECRETA",
+        "/approve/SECRETB/pdf",
+        "/approve//SECRETC",
+        "/download/SECRETD",
+        "//approve/SECRETE",
+    ] {
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(response.status().is_client_error(), "{path}");
+    }
+    let (code, log) = stop_and_log(child).await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("/approve/{token}/pdf"), "{log}");
+    assert!(!log.contains("SECRET"), "{log}");
+}
+
+#[tokio::test]
+async fn sigterm_with_stuck_clients_stops_within_the_grace() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let created = notesd(
+        dir.path(),
+        &["token", "create", "--name", "Anna", "--role", "drafter"],
+        &[],
+    );
+    let token = text(&created.stdout).trim().to_owned();
+    let client = reqwest::Client::new();
+    // Only the grace can end these clients: every other bound is an hour.
+    let env = [
+        ("NOTESD__HTTP__SHUTDOWN_GRACE", "2s"),
+        ("NOTESD__HTTP__HEADER_TIMEOUT", "1h"),
+        ("NOTESD__HTTP__BODY_TIMEOUT", "1h"),
+        ("NOTESD__HTTP__IDLE_TIMEOUT", "1h"),
+    ];
+    let (child, base) = start_serve(dir.path(), &client, &env).await;
+    let address = base.trim_start_matches("http://");
+    let mut half_header = tokio::net::TcpStream::connect(address).await.unwrap();
+    half_header
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: notesd\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut slow_body = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/notes HTTP/1.1\r\nHost: notesd\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"subject\": "
+    );
+    slow_body.write_all(head.as_bytes()).await.unwrap();
+    // The slow body is in a handler once the server answers another request after it.
+    assert_eq!(
+        client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let started = Instant::now();
+    let (code, log) = tokio::time::timeout(Duration::from_secs(30), stop_and_log(child))
+        .await
+        .expect("the daemon stopped");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("notesd stopped"), "{log}");
+    assert!(
+        log.contains("http.shutdown_grace is over"),
+        "the slow body was cut at the grace: {log}"
+    );
+    eprintln!("stopped {:?} after SIGTERM", started.elapsed());
+    drop((half_header, slow_body));
+}
+
+#[test]
+fn check_refuses_links_in_clear_text_to_a_remote_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = [(
+        "NOTESD__HTTP__PUBLIC_URL",
+        "http://notes.presidency.example",
+    )];
+    let refused = notesd(dir.path(), &["check"], &remote);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = text(&refused.stderr);
+    assert!(
+        err.contains("http.public_url") && err.contains("http.allow_insecure_links"),
+        "{err}"
+    );
+    let serve = notesd(dir.path(), &["serve"], &remote);
+    assert_eq!(serve.status.code(), Some(1), "serve refuses it too");
+    let allowed = notesd(
+        dir.path(),
+        &["check"],
+        &[remote[0], ("NOTESD__HTTP__ALLOW_INSECURE_LINKS", "true")],
+    );
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+}

@@ -5,6 +5,7 @@ mod concurrency;
 mod distribution;
 mod documents;
 mod errors;
+mod hardening;
 mod helpers;
 mod outbox;
 mod registration;
