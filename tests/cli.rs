@@ -574,3 +574,198 @@ fn check_refuses_links_in_clear_text_to_a_remote_host() {
     );
     assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
 }
+
+#[test]
+fn backup_names_pg_dump_on_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [(
+        "NOTESD__DATABASE__URL",
+        "postgres://postgres@127.0.0.1:5432/notesd",
+    )];
+    let out = notesd(dir.path(), &["backup", "copy.db"], &env);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("pg_dump"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("copy.db").exists());
+}
+
+#[tokio::test]
+async fn a_backup_taken_mid_distribution_restores_into_a_new_daemon() {
+    use std::os::unix::fs::PermissionsExt;
+    const RECIPIENTS: usize = 300;
+    let server = smtp::SmtpServer::start().await;
+    server.slow_down(Duration::from_millis(25));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("notesd.toml"),
+        distribution_config(&server.url(), RECIPIENTS),
+    )
+    .unwrap();
+    let config = ["--config", "notesd.toml"];
+    let created = notesd(
+        dir.path(),
+        &[
+            &config[..],
+            &["token", "create", "--name", "Anna", "--role", "drafter"],
+        ]
+        .concat(),
+        &[],
+    );
+    let token = text(&created.stdout).trim().to_owned();
+    let client = reqwest::Client::new();
+    let (child, base) = start_serve_with(dir.path(), &client, &config, &[]).await;
+
+    let spec = serde_json::json!({
+        "language": "en", "from": "Presidency", "to": "Recipients", "subject": "Backup test",
+        "codes": ["JAI"], "unit": "JAI.1", "initials": "AB/cd", "body": "Text.",
+        "distribution": ["many"]
+    });
+    let mut ids = Vec::new();
+    for subject in ["Backup test", "Edited before the backup"] {
+        let note: serde_json::Value = client
+            .post(format!("{base}/api/notes"))
+            .bearer_auth(&token)
+            .json(&spec)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = note["id"].to_string();
+        let mut edited = spec.clone();
+        edited["subject"] = subject.into();
+        let put = client
+            .put(format!("{base}/api/notes/{id}"))
+            .bearer_auth(&token)
+            .json(&edited)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        ids.push(id);
+    }
+    let id = ids[0].clone();
+    let submitted = client
+        .post(format!("{base}/api/notes/{id}/submit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 200);
+    let mails = server.wait_for(1, Duration::from_secs(20)).await;
+    let link = mails[0]
+        .approval_link()
+        .expect("an approval link")
+        .replace("https://notes.example", &base);
+    let page = client
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    let csrf: String = page[start..].chars().take_while(|c| *c != '"').collect();
+    let decided = client
+        .post(&link)
+        .form(&[("decision", "approve"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 200);
+    server
+        .wait_for(1 + RECIPIENTS / 4, Duration::from_secs(60))
+        .await;
+
+    // What is recorded before the backup starts must all be in it.
+    let read = |path: String| {
+        let client = client.clone();
+        let token = token.clone();
+        async move { get_json(&client, &path, &token).await }
+    };
+    let notes_before = read(format!("{base}/api/notes?limit=1000")).await;
+    let mut audits_before = Vec::new();
+    for id in &ids {
+        audits_before.push(read(format!("{base}/api/notes/{id}/audit")).await["audit"].clone());
+    }
+    let deliveries_before = read(format!("{base}/api/notes/{id}/deliveries")).await;
+    let backup = notesd(
+        dir.path(),
+        &[&config[..], &["backup", "copy.db"]].concat(),
+        &[],
+    );
+    assert_eq!(backup.status.code(), Some(0), "{}", text(&backup.stderr));
+    let sent_at_backup = server.received().len() - 1;
+    assert!(
+        sent_at_backup < RECIPIENTS,
+        "the backup was taken mid-distribution"
+    );
+    let mode = std::fs::metadata(dir.path().join("copy.db"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let again = notesd(
+        dir.path(),
+        &[&config[..], &["backup", "copy.db"]].concat(),
+        &[],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already exists"));
+    let (code, log) = stop_and_log(child).await;
+    assert_eq!(code, Some(0), "{log}");
+
+    // A new daemon on the copy alone (its own folder) finds all of it.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.path().join("copy.db"),
+        restored.path().join("notesd.db"),
+    )
+    .unwrap();
+    std::fs::copy(
+        dir.path().join("notesd.toml"),
+        restored.path().join("notesd.toml"),
+    )
+    .unwrap();
+    let env = [("NOTESD__DATABASE__URL", "sqlite://notesd.db")];
+    let (child, base) = start_serve_with(restored.path(), &client, &config, &env).await;
+    let notes_after = read(format!("{base}/api/notes?limit=1000")).await;
+    assert_eq!(notes_after["notes"].as_array().unwrap().len(), 2);
+    for (before, after) in notes_before["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(notes_after["notes"].as_array().unwrap())
+    {
+        for key in ["id", "number", "codes", "version", "spec", "created_at"] {
+            assert_eq!(before[key], after[key], "{key}");
+        }
+    }
+    for (id, before) in ids.iter().zip(&audits_before) {
+        let after = read(format!("{base}/api/notes/{id}/audit")).await["audit"].clone();
+        let after = after.as_array().unwrap();
+        for entry in before.as_array().unwrap() {
+            assert!(after.contains(entry), "{entry} lost");
+        }
+    }
+    let deliveries_after = read(format!("{base}/api/notes/{id}/deliveries")).await;
+    let after = deliveries_after["deliveries"].as_array().unwrap();
+    assert_eq!(after.len(), RECIPIENTS);
+    for delivery in deliveries_before["deliveries"].as_array().unwrap() {
+        let restored = after
+            .iter()
+            .find(|d| d["recipient"] == delivery["recipient"])
+            .unwrap_or_else(|| panic!("{delivery} lost"));
+        if delivery["status"] == "sent" {
+            assert_eq!(restored["status"], "sent", "{restored}");
+            assert_eq!(restored["sent_at"], delivery["sent_at"]);
+        }
+    }
+    let (code, log) = stop_and_log(child).await;
+    assert_eq!(code, Some(0), "{log}");
+}

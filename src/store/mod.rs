@@ -9,6 +9,7 @@
 //! across daemons without deadlocks.
 
 mod audit;
+mod backup;
 mod documents;
 mod notes;
 mod outbox;
@@ -24,6 +25,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use audit::AuditEntry;
+pub use backup::BackupError;
 pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
 pub use outbox::{Delivery, DeliveryStatus, Finish, MailKind, NewMail, OutboxRow, Tally};
