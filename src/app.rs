@@ -3,14 +3,15 @@
 //! mail worker.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::http::server::{self, Limits};
 use crate::mail::worker::Worker;
 use crate::mail::{MailError, Mailer};
 use crate::render::{TemplateError, TemplateSet};
@@ -41,6 +42,8 @@ pub struct Application {
     mailer: Arc<Mailer>,
     pages: TemplateSet,
     concurrency: usize,
+    limits: Limits,
+    body_timeout: Duration,
 }
 
 impl Application {
@@ -63,6 +66,8 @@ impl Application {
             mailer,
             pages,
             concurrency: usize::try_from(settings.mail.concurrency).unwrap_or(1),
+            limits: Limits::from(&settings.http),
+            body_timeout: settings.http.body_timeout,
         })
     }
 
@@ -75,8 +80,9 @@ impl Application {
         &self.service
     }
 
-    /// Serves until `shutdown` completes, lets requests in flight finish and the mail in
-    /// flight be sent and recorded, then closes the database so SQLite checkpoints its log.
+    /// Serves until `shutdown` completes, lets requests in flight finish for up to
+    /// `http.shutdown_grace` and the mail in flight be sent and recorded, then closes the
+    /// database so SQLite checkpoints its log.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -85,13 +91,9 @@ impl Application {
         let (stop, stopped) = watch::channel(false);
         let worker = Worker::new(self.service.clone(), self.mailer, self.concurrency);
         let worker = tokio::spawn(worker.run(stopped.clone()));
-        let router = crate::http::router(self.service, self.pages);
+        let router = crate::http::router(self.service, self.pages, self.body_timeout);
         let mut http_stopped = stopped;
-        let result = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        server::serve(self.listener, router, self.limits, async move {
             tokio::select! {
                 () = shutdown => {}
                 _ = http_stopped.changed() => {}
@@ -103,6 +105,6 @@ impl Application {
             tracing::error!(error = %e, "the mail worker ended abnormally");
         }
         store.close().await;
-        result
+        Ok(())
     }
 }

@@ -79,6 +79,16 @@ pub struct Settings {
 pub struct HttpSettings {
     pub bind: String,
     pub public_url: String,
+    pub allow_insecure_links: bool,
+    #[serde(deserialize_with = "duration")]
+    pub header_timeout: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub body_timeout: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub idle_timeout: Duration,
+    pub max_connections: i64,
+    #[serde(deserialize_with = "duration")]
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -236,6 +246,35 @@ impl Settings {
             bad(
                 "http.public_url",
                 format!("`{url}` is not an http:// or https:// URL"),
+            );
+        }
+        if let Some(host) = remote_plain_http_host(url)
+            && !self.http.allow_insecure_links
+        {
+            bad(
+                "http.public_url",
+                format!(
+                    "`{url}` sends approval and download links in clear text to {host}; use \
+                     https:// or set http.allow_insecure_links = true"
+                ),
+            );
+        }
+        let second = Duration::from_secs(1);
+        let hour = Duration::from_secs(3_600);
+        for (key, value) in [
+            ("http.header_timeout", self.http.header_timeout),
+            ("http.body_timeout", self.http.body_timeout),
+            ("http.idle_timeout", self.http.idle_timeout),
+            ("http.shutdown_grace", self.http.shutdown_grace),
+        ] {
+            if !(second..=hour).contains(&value) {
+                bad(key, format!("{value:?} is not between 1s and 1h"));
+            }
+        }
+        if !(1..=65_536).contains(&self.http.max_connections) {
+            bad(
+                "http.max_connections",
+                format!("{} is not between 1 and 65536", self.http.max_connections),
             );
         }
         if let Err(e) = crate::store::Backend::of_url(self.database.url.expose()) {
@@ -454,6 +493,23 @@ impl Settings {
             templates,
         }
     }
+}
+
+/// The host of a plain `http://` URL unless it is a loopback one (`localhost`, 127.0.0.0/8,
+/// `[::1]`): links to it would cross a network in clear text.
+fn remote_plain_http_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then_some(host)
 }
 
 /// The address in `Name <address>` or a bare address.
@@ -760,6 +816,46 @@ mod tests {
         }
         let e = problems("[mail]\ntls_ca_file = \"/nonexistent/ca.pem\"\n");
         assert!(e.contains("mail.tls_ca_file: /nonexistent/ca.pem"), "{e}");
+    }
+
+    #[test]
+    fn public_url_on_plain_http_must_be_loopback_unless_allowed() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost/notes",
+            "http://[::1]:80",
+            "https://notes.example",
+        ] {
+            assert!(
+                load(None, &[("NOTESD__HTTP__PUBLIC_URL", ok)]).is_ok(),
+                "{ok}"
+            );
+        }
+        let e = problems("[http]\npublic_url = \"http://notes.example:8080/x\"\n");
+        assert!(
+            e.contains("http.public_url") && e.contains("http.allow_insecure_links"),
+            "{e}"
+        );
+        assert!(
+            problems("[http]\npublic_url = \"http://user@127.0.0.1.example\"\n")
+                .contains("127.0.0.1.example")
+        );
+        let allowed = "[http]\npublic_url = \"http://10.0.0.5\"\nallow_insecure_links = true\n";
+        assert!(load(Some(allowed), &[]).is_ok());
+    }
+
+    #[test]
+    fn http_bounds_are_checked() {
+        let e = problems(
+            "[http]\nheader_timeout = \"0s\"\nshutdown_grace = \"2d\"\nmax_connections = 0\n",
+        );
+        for key in [
+            "http.header_timeout",
+            "http.shutdown_grace",
+            "http.max_connections",
+        ] {
+            assert!(e.contains(key), "{key} in {e}");
+        }
     }
 
     #[test]

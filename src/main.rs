@@ -13,7 +13,7 @@ use notesd::config::Settings;
 use notesd::note::NoteSpec;
 use notesd::render::{NoteDocument, Renderer, Templates};
 use notesd::service::{PeopleError, Service, TokenError, TokenRequest};
-use notesd::store::{Role, Store, StoreError};
+use notesd::store::{Backend, BackupError, Role, Store, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +51,13 @@ enum Command {
     },
     /// Apply database migrations (serve also does this at start).
     Migrate,
+    /// Copy the SQLite database, consistently even while the daemon runs, into OUT (a new
+    /// file, readable by its owner only). On PostgreSQL, use pg_dump.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        #[arg(value_name = "OUT")]
+        out: PathBuf,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -227,6 +234,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         }
         Command::Token { command } => tokens(command, &settings).await,
         Command::User { command } => users(command, &settings).await,
+        Command::Backup { out } => backup(&settings, &out).await,
         Command::Serve => serve(settings).await,
         Command::Render {
             spec,
@@ -418,6 +426,23 @@ fn render(
     std::fs::write(&partial, &bytes)
         .and_then(|()| std::fs::rename(&partial, output))
         .map_err(|e| Failure::User(format!("{}: {e}", output.display())))?;
+    Ok(())
+}
+
+/// `notesd backup OUT`: PostgreSQL is named before any connection is tried.
+async fn backup(settings: &Settings, out: &Path) -> Result<(), Failure> {
+    let url = settings.database.url.expose();
+    if Backend::of_url(url)? == Backend::Postgres {
+        return Err(Failure::User(BackupError::Postgres.to_string()));
+    }
+    let store = Store::connect(url).await?;
+    let copied = store.backup(out).await;
+    store.close().await;
+    copied.map_err(|e| match e {
+        BackupError::Copy { .. } => Failure::Environment(e.to_string()),
+        _ => Failure::User(e.to_string()),
+    })?;
+    eprintln!("database copied to {}", out.display());
     Ok(())
 }
 

@@ -725,3 +725,316 @@ async fn scope_and_revocation_hold_on_a_running_daemon() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// The exit code and log of a daemon stopped with SIGTERM, once it has exited; waited for
+/// off the test's runtime, so that a mail server in this process keeps answering it.
+async fn stop_and_log(child: std::process::Child) -> (Option<i32>, String) {
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    (out.status.code(), text(&out.stderr))
+}
+
+#[tokio::test]
+async fn link_secrets_never_reach_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let (child, base) = start_serve(dir.path(), &client, &[("NOTESD__LOG__FORMAT", "json")]).await;
+    for path in [
+        "/approve/SECRETA",
+        "/approve/SECRETB/pdf",
+        "/approve//SECRETC",
+        "/download/SECRETD",
+        "//approve/SECRETE",
+    ] {
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(response.status().is_client_error(), "{path}");
+    }
+    let (code, log) = stop_and_log(child).await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("/approve/{token}/pdf"), "{log}");
+    assert!(!log.contains("SECRET"), "{log}");
+}
+
+#[tokio::test]
+async fn sigterm_with_stuck_clients_stops_within_the_grace() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let created = notesd(
+        dir.path(),
+        &["token", "create", "--name", "Anna", "--role", "drafter"],
+        &[],
+    );
+    let token = text(&created.stdout).trim().to_owned();
+    let client = reqwest::Client::new();
+    // Only the grace can end these clients: every other bound is an hour.
+    let env = [
+        ("NOTESD__HTTP__SHUTDOWN_GRACE", "2s"),
+        ("NOTESD__HTTP__HEADER_TIMEOUT", "1h"),
+        ("NOTESD__HTTP__BODY_TIMEOUT", "1h"),
+        ("NOTESD__HTTP__IDLE_TIMEOUT", "1h"),
+    ];
+    let (child, base) = start_serve(dir.path(), &client, &env).await;
+    let address = base.trim_start_matches("http://");
+    let mut half_header = tokio::net::TcpStream::connect(address).await.unwrap();
+    half_header
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: notesd\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut slow_body = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/notes HTTP/1.1\r\nHost: notesd\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"subject\": "
+    );
+    slow_body.write_all(head.as_bytes()).await.unwrap();
+    // The slow body is in a handler once the server answers another request after it.
+    assert_eq!(
+        client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let started = Instant::now();
+    let (code, log) = tokio::time::timeout(Duration::from_secs(30), stop_and_log(child))
+        .await
+        .expect("the daemon stopped");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("notesd stopped"), "{log}");
+    assert!(
+        log.contains("http.shutdown_grace is over"),
+        "the slow body was cut at the grace: {log}"
+    );
+    eprintln!("stopped {:?} after SIGTERM", started.elapsed());
+    drop((half_header, slow_body));
+}
+
+#[test]
+fn check_refuses_links_in_clear_text_to_a_remote_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = [(
+        "NOTESD__HTTP__PUBLIC_URL",
+        "http://notes.presidency.example",
+    )];
+    let refused = notesd(dir.path(), &["check"], &remote);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = text(&refused.stderr);
+    assert!(
+        err.contains("http.public_url") && err.contains("http.allow_insecure_links"),
+        "{err}"
+    );
+    let serve = notesd(dir.path(), &["serve"], &remote);
+    assert_eq!(serve.status.code(), Some(1), "serve refuses it too");
+    let allowed = notesd(
+        dir.path(),
+        &["check"],
+        &[remote[0], ("NOTESD__HTTP__ALLOW_INSECURE_LINKS", "true")],
+    );
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+}
+
+#[test]
+fn backup_names_pg_dump_on_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [(
+        "NOTESD__DATABASE__URL",
+        "postgres://postgres@127.0.0.1:5432/notesd",
+    )];
+    let out = notesd(dir.path(), &["backup", "copy.db"], &env);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("pg_dump"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("copy.db").exists());
+}
+
+#[tokio::test]
+async fn a_backup_taken_mid_distribution_restores_into_a_new_daemon() {
+    use std::os::unix::fs::PermissionsExt;
+    const RECIPIENTS: usize = 300;
+    let server = smtp::SmtpServer::start().await;
+    server.slow_down(Duration::from_millis(25));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("notesd.toml"),
+        distribution_config(&server.url(), RECIPIENTS),
+    )
+    .unwrap();
+    let config = ["--config", "notesd.toml"];
+    let created = notesd(
+        dir.path(),
+        &[
+            &config[..],
+            &[
+                "token", "create", "--name", "Anna", "--role", "drafter", "--unit", "JAI.1",
+            ],
+        ]
+        .concat(),
+        &[],
+    );
+    let token = text(&created.stdout).trim().to_owned();
+    let client = reqwest::Client::new();
+    let (child, base) = start_serve_with(dir.path(), &client, &config, &[]).await;
+
+    let spec = serde_json::json!({
+        "language": "en", "from": "Presidency", "to": "Recipients", "subject": "Backup test",
+        "codes": ["JAI"], "unit": "JAI.1", "initials": "AB/cd", "body": "Text.",
+        "distribution": ["many"]
+    });
+    let mut ids = Vec::new();
+    for subject in ["Backup test", "Edited before the backup"] {
+        let note: serde_json::Value = client
+            .post(format!("{base}/api/notes"))
+            .bearer_auth(&token)
+            .json(&spec)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = note["id"].to_string();
+        let mut edited = spec.clone();
+        edited["subject"] = subject.into();
+        let put = client
+            .put(format!("{base}/api/notes/{id}"))
+            .bearer_auth(&token)
+            .json(&edited)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        ids.push(id);
+    }
+    let id = ids[0].clone();
+    let submitted = client
+        .post(format!("{base}/api/notes/{id}/submit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 200);
+    let mails = server.wait_for(1, Duration::from_secs(20)).await;
+    let link = mails[0]
+        .approval_link()
+        .expect("an approval link")
+        .replace("https://notes.example", &base);
+    let page = client
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    let csrf: String = page[start..].chars().take_while(|c| *c != '"').collect();
+    let decided = client
+        .post(&link)
+        .form(&[("decision", "approve"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 200);
+    server
+        .wait_for(1 + RECIPIENTS / 4, Duration::from_secs(60))
+        .await;
+
+    // What is recorded before the backup starts must all be in it.
+    let read = |path: String| {
+        let client = client.clone();
+        let token = token.clone();
+        async move { get_json(&client, &path, &token).await }
+    };
+    let notes_before = read(format!("{base}/api/notes?limit=1000")).await;
+    let mut audits_before = Vec::new();
+    for id in &ids {
+        audits_before.push(read(format!("{base}/api/notes/{id}/audit")).await["audit"].clone());
+    }
+    let deliveries_before = read(format!("{base}/api/notes/{id}/deliveries")).await;
+    let backup = notesd(
+        dir.path(),
+        &[&config[..], &["backup", "copy.db"]].concat(),
+        &[],
+    );
+    assert_eq!(backup.status.code(), Some(0), "{}", text(&backup.stderr));
+    let sent_at_backup = server.received().len() - 1;
+    assert!(
+        sent_at_backup < RECIPIENTS,
+        "the backup was taken mid-distribution"
+    );
+    let mode = std::fs::metadata(dir.path().join("copy.db"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let again = notesd(
+        dir.path(),
+        &[&config[..], &["backup", "copy.db"]].concat(),
+        &[],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already exists"));
+    let (code, log) = stop_and_log(child).await;
+    assert_eq!(code, Some(0), "{log}");
+
+    // A new daemon on the copy alone (its own folder) finds all of it.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.path().join("copy.db"),
+        restored.path().join("notesd.db"),
+    )
+    .unwrap();
+    std::fs::copy(
+        dir.path().join("notesd.toml"),
+        restored.path().join("notesd.toml"),
+    )
+    .unwrap();
+    let env = [("NOTESD__DATABASE__URL", "sqlite://notesd.db")];
+    let (child, base) = start_serve_with(restored.path(), &client, &config, &env).await;
+    let notes_after = read(format!("{base}/api/notes?limit=1000")).await;
+    assert_eq!(notes_after["notes"].as_array().unwrap().len(), 2);
+    for (before, after) in notes_before["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(notes_after["notes"].as_array().unwrap())
+    {
+        for key in ["id", "number", "codes", "version", "spec", "created_at"] {
+            assert_eq!(before[key], after[key], "{key}");
+        }
+    }
+    for (id, before) in ids.iter().zip(&audits_before) {
+        let after = read(format!("{base}/api/notes/{id}/audit")).await["audit"].clone();
+        let after = after.as_array().unwrap();
+        for entry in before.as_array().unwrap() {
+            assert!(after.contains(entry), "{entry} lost");
+        }
+    }
+    let deliveries_after = read(format!("{base}/api/notes/{id}/deliveries")).await;
+    let after = deliveries_after["deliveries"].as_array().unwrap();
+    assert_eq!(after.len(), RECIPIENTS);
+    for delivery in deliveries_before["deliveries"].as_array().unwrap() {
+        let restored = after
+            .iter()
+            .find(|d| d["recipient"] == delivery["recipient"])
+            .unwrap_or_else(|| panic!("{delivery} lost"));
+        if delivery["status"] == "sent" {
+            assert_eq!(restored["status"], "sent", "{restored}");
+            assert_eq!(restored["sent_at"], delivery["sent_at"]);
+        }
+    }
+    let (code, log) = stop_and_log(child).await;
+    assert_eq!(code, Some(0), "{log}");
+}

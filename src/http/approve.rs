@@ -4,7 +4,8 @@
 //! Referer. Also `GET /download/{token}` for PDFs too large to attach.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -123,7 +124,7 @@ pub async fn show(State(state): State<AppState>, Path(secret): Path<String>) -> 
             "pages/approve",
             &approve_view(&secret, &page, None, String::new()),
         ),
-        Err(e) => refused(&state, e),
+        Err(e) => refused(&state, e.into()),
     }
 }
 
@@ -134,12 +135,21 @@ pub struct Posted {
     csrf: Option<String>,
 }
 
+/// Records a decision. The link is looked up before the body is read: a POST to an
+/// unknown or spent link costs no more than its header.
 pub async fn decide(
     State(state): State<AppState>,
     Path(secret): Path<String>,
     Client(client): Client,
-    Form(posted): Form<Posted>,
+    request: Request,
 ) -> Response {
+    if let Err(e) = state.service.approval_page(&secret).await {
+        return refused(&state, e.into());
+    }
+    let posted = match Form::<Posted>::from_request(request, &state).await {
+        Ok(Form(posted)) => posted,
+        Err(rejection) => return refused(&state, form_refusal(&rejection)),
+    };
     let comment = posted.comment.clone().unwrap_or_default();
     let form = DecisionForm {
         decision: posted.decision,
@@ -178,9 +188,20 @@ pub async fn decide(
                 "pages/approve",
                 &approve_view(&secret, &page, Some(problem.message), comment),
             ),
-            Err(e) => refused(&state, e),
+            Err(e) => refused(&state, e.into()),
         },
-        Err(e) => refused(&state, e),
+        Err(e) => refused(&state, e.into()),
+    }
+}
+
+/// Why a posted form could not be read, in the API's terms (413 over [`PUBLIC_BODY`]).
+///
+/// [`PUBLIC_BODY`]: super::PUBLIC_BODY
+fn form_refusal(rejection: &FormRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::body_over(super::PUBLIC_BODY)
+    } else {
+        ApiError::new(rejection.status(), "malformed_form", rejection.body_text())
     }
 }
 
@@ -188,7 +209,7 @@ pub async fn decide(
 pub async fn draft(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
     match state.service.approval_draft(&secret).await {
         Ok(pdf) => pdf_response(pdf),
-        Err(e) => refused(&state, e),
+        Err(e) => refused(&state, e.into()),
     }
 }
 
@@ -196,7 +217,7 @@ pub async fn draft(State(state): State<AppState>, Path(secret): Path<String>) ->
 pub async fn download(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
     match state.service.download(&secret).await {
         Ok(pdf) => pdf_response(pdf),
-        Err(e) => refused(&state, e),
+        Err(e) => refused(&state, e.into()),
     }
 }
 
@@ -206,9 +227,8 @@ fn pdf_response(pdf: crate::service::Pdf) -> Response {
 }
 
 /// A plain page saying why the link does not work, with its status (404 unknown, 410
-/// used, expired or superseded, 403 a form from elsewhere).
-fn refused(state: &AppState, e: ServiceError) -> Response {
-    let error = ApiError::from(e);
+/// used, expired or superseded, 403 a form from elsewhere, 413 a body too large).
+fn refused(state: &AppState, error: ApiError) -> Response {
     #[derive(Serialize)]
     struct View {
         title: &'static str,
@@ -253,12 +273,11 @@ fn render(state: &AppState, status: StatusCode, page: &str, view: &impl Serializ
     }
 }
 
-/// Headers for every page and file behind a link: never stored by a cache, never sent as a
-/// Referer, never framed.
+/// Headers for every page and file behind a link: never sent as a Referer, never framed
+/// (and, as every answer, never stored by a cache: see `super::no_store`).
 fn private(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let set = [
-        (header::CACHE_CONTROL, "no-store"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

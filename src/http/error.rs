@@ -32,10 +32,15 @@ impl ApiError {
     }
 
     pub fn too_large() -> Self {
+        Self::body_over(super::MAX_BODY)
+    }
+
+    /// 413 for a body over `limit` bytes.
+    pub fn body_over(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the request body is over {} bytes", super::MAX_BODY),
+            format!("the request body is over {limit} bytes"),
         )
     }
 }

@@ -162,16 +162,11 @@ impl Service {
         })
     }
 
-    /// The note version a link is about, for the page's draft PDF: readable with a link
-    /// that is known and not expired.
+    /// The note version a link is about, for the page's draft PDF: readable exactly while
+    /// the page is (a spent, closed, superseded, withdrawn or expired link answers 410).
     pub async fn approval_draft(&self, secret: &str) -> Result<super::Pdf, ServiceError> {
         let (token, note) = self.link(secret).await?;
-        if self.clock.now() >= token.expires {
-            return Err(LinkRefusal::Expired {
-                number: note.number.to_string(),
-            }
-            .into());
-        }
+        check_link(&token, &note, self.clock.now())?;
         self.draft_pdf(&note, token.version).await
     }
 

@@ -9,6 +9,7 @@
 //! across daemons without deadlocks.
 
 mod audit;
+mod backup;
 mod documents;
 mod notes;
 mod outbox;
@@ -27,6 +28,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 use crate::files;
 
 pub use audit::{AuditEntry, ClientInfo};
+pub use backup::BackupError;
 pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
 pub use outbox::{Delivery, DeliveryStatus, Finish, MailKind, NewMail, OutboxRow, Tally};

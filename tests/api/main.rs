@@ -5,6 +5,7 @@ mod concurrency;
 mod distribution;
 mod documents;
 mod errors;
+mod hardening;
 mod helpers;
 mod mail_tls;
 mod outbox;
