@@ -449,6 +449,21 @@ fn advance(face: Face, c: char, m: &impl Measure) -> Result<f32, MissingGlyph> {
     m.advance(face, c).ok_or(MissingGlyph { c })
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Steps taken by the line breaker on this thread (characters measured, segments
+    /// visited, characters emitted): counted by tests, which prove the work linear without
+    /// a clock.
+    pub(super) static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn step(n: usize) {
+    #[cfg(test)]
+    STEPS.with(|s| s.set(s.get() + n as u64));
+    #[cfg(not(test))]
+    let _ = n;
+}
+
 /// A line out of the line breaker, before it is positioned.
 #[derive(Debug)]
 struct Broken {
@@ -470,7 +485,9 @@ struct Segment {
     mandatory: bool,
 }
 
-/// Breaks styled text into lines no wider than `width`.
+/// Breaks styled text into lines no wider than `width`, in one pass over the text: the
+/// current line's width is kept running, with the last place after a space where it may
+/// end, so a line of many break opportunities costs no more than a line of few.
 fn break_lines(
     spans: &[Span],
     size: f32,
@@ -486,76 +503,12 @@ fn break_lines(
     for span in spans {
         faces.extend(std::iter::repeat_n(span.face, span.text.len()));
     }
-    let widths: Vec<f32> = text
-        .char_indices()
-        .map(|(i, c)| advance(faces[i], c, m).map(|a| a * size))
-        .collect::<Result<_, _>>()?;
-    let char_starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-    let width_between = |start: usize, end: usize| -> f32 {
-        let from = char_starts.partition_point(|&i| i < start);
-        let to = char_starts.partition_point(|&i| i < end);
-        widths[from..to].iter().sum()
-    };
+    let segments = segments(&text, &faces, size, width, m)?;
 
-    let mut segments = Vec::new();
-    let mut start = 0;
-    for (end, opportunity) in linebreaks(&text) {
-        let piece = &text[start..end];
-        let body = piece.trim_end_matches([' ', '\n']);
-        let trimmed = width_between(start, start + body.len());
-        if trimmed > width && body.chars().count() > 1 {
-            // Too long for any line (a long reference or address): cut it where it must.
-            let mut cut = start;
-            let mut w = 0.0;
-            for (i, c) in body.char_indices() {
-                let cw = width_between(start + i, start + i + c.len_utf8());
-                if w + cw > width && start + i > cut {
-                    segments.push(Segment {
-                        start: cut,
-                        end: start + i,
-                        full: w,
-                        trimmed: w,
-                        after_space: false,
-                        mandatory: false,
-                    });
-                    cut = start + i;
-                    w = 0.0;
-                }
-                w += cw;
-            }
-            segments.push(Segment {
-                start: cut,
-                end,
-                full: width_between(cut, end),
-                trimmed: w,
-                after_space: piece.ends_with(' '),
-                mandatory: opportunity == BreakOpportunity::Mandatory,
-            });
-        } else {
-            segments.push(Segment {
-                start,
-                end,
-                full: width_between(start, end),
-                trimmed,
-                after_space: piece.ends_with(' '),
-                mandatory: opportunity == BreakOpportunity::Mandatory,
-            });
-        }
-        start = end;
-    }
-
-    let line_width = |segs: &[usize]| -> f32 {
-        match segs.split_last() {
-            Some((last, init)) => {
-                init.iter().map(|&i| segments[i].full).sum::<f32>() + segments[*last].trimmed
-            }
-            None => 0.0,
-        }
-    };
-    let emit = |segs: &[usize], last: bool| -> Broken {
-        let from = segments[segs[0]].start;
-        let to = segments[*segs.last().expect("a line has segments")].end;
-        let content = text[from..to].trim_end_matches([' ', '\n']);
+    let emit = |from: usize, to: usize, natural: f32, last: bool| -> Broken {
+        let from = segments[from].start;
+        let content = text[from..segments[to - 1].end].trim_end_matches([' ', '\n']);
+        step(content.len());
         let mut line_spans: Vec<Span> = Vec::new();
         for (offset, c) in content.char_indices() {
             let face = faces[from + offset];
@@ -567,7 +520,6 @@ fn break_lines(
                 }),
             }
         }
-        let natural = line_width(segs);
         let spaces = content.matches(' ').count();
         let gap = if last || spaces == 0 {
             0.0
@@ -588,33 +540,101 @@ fn break_lines(
             justify_gap: if gap > size { 0.0 } else { gap.max(0.0) },
         }
     };
+    // The full width of segments `from..to`, and the natural width of a line of them.
+    let measure = |from: usize, to: usize| -> (f32, f32) {
+        step(to - from);
+        segments[from..to]
+            .iter()
+            .fold((0.0, 0.0), |(full, _), s| (full + s.full, full + s.trimmed))
+    };
 
     let mut lines = Vec::new();
-    let mut current: Vec<usize> = Vec::new();
-    for i in 0..segments.len() {
-        current.push(i);
-        while current.len() > 1 && line_width(&current) > width {
+    // The current line is segments `start..i`: `full` wide with trailing spaces, `natural`
+    // wide without; `space` is its last segment after a space, and its width if it ended there.
+    let mut start = 0;
+    let (mut full, mut natural) = (0.0_f32, 0.0_f32);
+    let mut space: Option<(usize, f32)> = None;
+    for (i, segment) in segments.iter().enumerate() {
+        step(1);
+        while i > start && full + segment.trimmed > width {
             // Break after the last space that keeps the line within the width, else at
             // the last opportunity of any kind.
-            let cut = (0..current.len() - 1)
-                .rev()
-                .find(|&p| segments[current[p]].after_space && line_width(&current[..=p]) <= width)
-                .map_or(current.len() - 1, |p| p + 1);
-            let rest = current.split_off(cut);
-            lines.push(emit(&current, false));
-            current = rest;
+            let (cut, width_there) = match space {
+                Some((p, w)) if w <= width => (p + 1, w),
+                _ => (i, natural),
+            };
+            lines.push(emit(start, cut, width_there, false));
+            start = cut;
+            space = None;
+            (full, natural) = measure(start, i);
         }
-        if segments[i].mandatory {
-            if !current.is_empty() {
-                lines.push(emit(&current, true));
-            }
-            current.clear();
+        natural = full + segment.trimmed;
+        if segment.after_space {
+            space = Some((i, natural));
+        }
+        full += segment.full;
+        if segment.mandatory {
+            lines.push(emit(start, i + 1, natural, true));
+            start = i + 1;
+            (full, natural) = (0.0, 0.0);
+            space = None;
         }
     }
-    if !current.is_empty() {
-        lines.push(emit(&current, true));
+    if start < segments.len() {
+        lines.push(emit(start, segments.len(), natural, true));
     }
     Ok(lines)
+}
+
+/// The stretches between the break opportunities of `text`, measured; a stretch too long
+/// for any line (a long reference or address) is cut where it must be.
+fn segments(
+    text: &str,
+    faces: &[Face],
+    size: f32,
+    width: f32,
+    m: &impl Measure,
+) -> Result<Vec<Segment>, MissingGlyph> {
+    let mut segments = Vec::new();
+    let mut start = 0;
+    for (end, opportunity) in linebreaks(text) {
+        let piece = &text[start..end];
+        let body = piece.trim_end_matches([' ', '\n']);
+        let mut cut = start;
+        let mut trimmed = 0.0_f32;
+        for (i, c) in body.char_indices() {
+            step(1);
+            let w = advance(faces[start + i], c, m)? * size;
+            if trimmed + w > width && start + i > cut {
+                segments.push(Segment {
+                    start: cut,
+                    end: start + i,
+                    full: trimmed,
+                    trimmed,
+                    after_space: false,
+                    mandatory: false,
+                });
+                cut = start + i;
+                trimmed = 0.0;
+            }
+            trimmed += w;
+        }
+        let mut full = trimmed;
+        for (i, c) in piece[body.len()..].char_indices() {
+            step(1);
+            full += advance(faces[start + body.len() + i], c, m)? * size;
+        }
+        segments.push(Segment {
+            start: cut,
+            end,
+            full,
+            trimmed,
+            after_space: piece.ends_with(' '),
+            mandatory: opportunity == BreakOpportunity::Mandatory,
+        });
+        start = end;
+    }
+    Ok(segments)
 }
 
 #[cfg(test)]
@@ -727,6 +747,29 @@ mod tests {
             lines.iter().map(|b| b.line.text()).collect::<Vec<_>>(),
             ["first line", "second line"]
         );
+    }
+
+    /// Steps the breaker takes on `text`.
+    fn steps_for(text: &str) -> u64 {
+        STEPS.with(|s| s.set(0));
+        break_lines(&plain(text), 12.0, 300.0, Fonts::get()).unwrap();
+        STEPS.with(|s| s.get())
+    }
+
+    #[test]
+    fn breaking_zero_width_pairs_takes_linear_work() {
+        // Issue 10, finding 1: the pairs never fill a line, and each break opportunity
+        // used to re-sum the whole line.
+        let pairs = |n| "\u{200B}\u{200D}".repeat(n);
+        let (small, large) = (steps_for(&pairs(4_000)), steps_for(&pairs(40_000)));
+        let chars = 80_000;
+        assert!(large <= 12 * chars, "{large} steps for {chars} characters");
+        assert!(
+            large <= 12 * small,
+            "10× the text took {large} / {small} steps"
+        );
+        let words = steps_for(&"justified words ".repeat(5_000));
+        assert!(words <= 12 * 80_000, "{words} steps for 80,000 characters");
     }
 
     #[test]
