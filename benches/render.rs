@@ -14,22 +14,22 @@ use notesd::config::Settings;
 use notesd::note::{NoteSpec, StandaloneSpec};
 use notesd::render::{NoteDocument, Renderer, Templates};
 
-fn note(value: serde_json::Value, templates: &Templates) -> StandaloneSpec {
-    let settings = Settings::load(None).expect("built-in configuration");
+fn note(value: serde_json::Value, settings: &Settings, templates: &Templates) -> StandaloneSpec {
     let vocabulary = settings.vocabulary(templates.names());
     let today = jiff::civil::Date::constant(2022, 3, 3);
     NoteSpec::standalone_from_json(value, &vocabulary, today).expect("a valid spec")
 }
 
 fn render(c: &mut Criterion) {
+    let settings = Settings::load(None).expect("built-in configuration");
     let templates = Templates::load(None).expect("built-in templates");
     let peer: serde_json::Value =
         serde_json::from_str(include_str!("../tests/data/peer-note-spec.json")).expect("JSON");
     let mut hostile = peer.clone();
     hostile["body"] = "\u{200B}\u{200D}".repeat(160_000).into();
-    let peer = note(peer, &templates);
-    let hostile = note(hostile, &templates);
-    let renderer = Renderer::new(templates);
+    let peer = note(peer, &settings, &templates);
+    let hostile = note(hostile, &settings, &templates);
+    let renderer = Renderer::new(templates, settings.render.max_pages());
     let created = jiff::Timestamp::from_second(1_646_300_000).expect("a time");
 
     for (name, note) in [

@@ -35,6 +35,17 @@ pub struct MissingGlyph {
     pub c: char,
 }
 
+/// Why a note cannot be laid out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    #[error(transparent)]
+    Glyph(#[from] MissingGlyph),
+    /// Laying out stops at the first page past the limit: a note of thousands of pages
+    /// costs no more than one of `max` pages.
+    #[error("the note would run to more than {max} pages")]
+    TooLong { max: usize },
+}
+
 /// The first page's header, in the note's language.
 #[derive(Debug, Clone)]
 pub struct Header {
@@ -95,19 +106,21 @@ pub struct Page {
     pub rules: Vec<Rule>,
 }
 
-/// Lays out a whole note.
+/// Lays out a whole note of at most `max_pages` pages.
 pub fn layout(
     header: &Header,
     blocks: &[Block],
     footer: &Footer,
     m: &impl Measure,
-) -> Result<Vec<Page>, MissingGlyph> {
+    max_pages: usize,
+) -> Result<Vec<Page>, LayoutError> {
     let mut pages = vec![Page::default()];
     let body_top = lay_header(header, &mut pages[0], m)?;
     let mut flow = Flow {
         pages,
         y: body_top,
         page_top: false,
+        max_pages,
     };
     for (i, block) in blocks.iter().enumerate() {
         let lines = block_lines(block, m)?;
@@ -116,7 +129,7 @@ pub fn layout(
             (Block::Heading(_), Some(next)) => block_lines(next, m)?.len().min(2),
             _ => 0,
         };
-        flow.place(lines, keep_with);
+        flow.place(lines, keep_with)?;
     }
     for (i, page) in flow.pages.iter_mut().enumerate() {
         lay_footer(footer, i + 1, page, m)?;
@@ -130,6 +143,7 @@ struct Flow {
     /// The baseline of the line above the next one.
     y: f32,
     page_top: bool,
+    max_pages: usize,
 }
 
 impl Flow {
@@ -142,21 +156,27 @@ impl Flow {
         }
     }
 
-    fn new_page(&mut self) {
+    fn new_page(&mut self) -> Result<(), LayoutError> {
+        if self.pages.len() >= self.max_pages {
+            return Err(LayoutError::TooLong {
+                max: self.max_pages,
+            });
+        }
         self.pages.push(Page::default());
         self.y = TOP + LEADING - BODY_SIZE;
         self.page_top = true;
+        Ok(())
     }
 
     /// Places a block's lines; `keep_with` lines of the next block must fit after it.
-    fn place(&mut self, lines: Vec<Line>, keep_with: usize) {
+    fn place(&mut self, lines: Vec<Line>, keep_with: usize) -> Result<(), LayoutError> {
         let mut rest = &lines[..];
         loop {
             let gap = if self.page_top { 0.0 } else { PARAGRAPH_GAP };
             let fits = self.fits(gap);
             if rest.len() + keep_with <= fits || (self.page_top && rest.len() <= fits) {
                 self.put(rest, gap);
-                return;
+                return Ok(());
             }
             let mut take = fits.min(rest.len());
             if keep_with > 0 {
@@ -173,9 +193,9 @@ impl Flow {
             }
             self.put(&rest[..take], gap);
             rest = &rest[take..];
-            self.new_page();
+            self.new_page()?;
             if rest.is_empty() {
-                return;
+                return Ok(());
             }
         }
     }
@@ -782,7 +802,7 @@ mod tests {
     #[test]
     fn thirty_paragraphs_span_pages_without_widows_or_orphans() {
         let blocks: Vec<Block> = (0..30).map(|i| paragraph(40 + (i * 7) % 60, i)).collect();
-        let pages = layout(&header(), &blocks, &footer(), Fonts::get()).unwrap();
+        let pages = layout(&header(), &blocks, &footer(), Fonts::get(), 500).unwrap();
         assert!(pages.len() >= 3, "{} pages", pages.len());
         for (n, page) in pages.iter().enumerate() {
             let number = page
@@ -853,7 +873,7 @@ mod tests {
                     .collect();
                 Block::Paragraph(plain(&text.join(" ")))
             }));
-            let pages = layout(&header(), &blocks, &footer(), fonts).unwrap();
+            let pages = layout(&header(), &blocks, &footer(), fonts, 500).unwrap();
             for p in 0..6 {
                 let tag = format!("p{p}w");
                 let counts: Vec<usize> = pages
@@ -880,6 +900,24 @@ mod tests {
         assert!(
             splits > 50,
             "the cases exercise page breaks inside paragraphs ({splits})"
+        );
+    }
+
+    #[test]
+    fn laying_out_stops_at_the_first_page_past_the_limit() {
+        let blocks: Vec<Block> = (0..30).map(|i| paragraph(40 + (i * 7) % 60, i)).collect();
+        let fonts = Fonts::get();
+        let pages = layout(&header(), &blocks, &footer(), fonts, 500)
+            .unwrap()
+            .len();
+        assert!(pages > 2);
+        assert_eq!(
+            layout(&header(), &blocks, &footer(), fonts, pages).map(|p| p.len()),
+            Ok(pages)
+        );
+        assert_eq!(
+            layout(&header(), &blocks, &footer(), fonts, pages - 1).unwrap_err(),
+            LayoutError::TooLong { max: pages - 1 }
         );
     }
 }

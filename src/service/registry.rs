@@ -26,6 +26,7 @@ impl Service {
         let now = self.clock.now();
         let today = brussels_date(now);
         let spec = NoteSpec::from_json(body, &self.vocabulary, today)?;
+        self.refuse_overlong(&spec).await?;
         let note = self
             .store
             .register(NewNote {
@@ -56,6 +57,7 @@ impl Service {
             fields.insert("codes".to_owned(), names.into());
         }
         let spec = NoteSpec::from_json(body, &self.vocabulary, brussels_date(note.created_at))?;
+        self.refuse_overlong(&spec).await?;
         let registered: Vec<&str> = note.codes.iter().map(|c| c.name.as_str()).collect();
         let sent: Vec<&str> = spec.codes.iter().map(|c| c.as_str()).collect();
         if registered != sent {

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use notesd::app::Application;
 use notesd::clock::ShiftedClock;
 use notesd::config::Settings;
+use notesd::service::Service;
 use notesd::store::Role;
 use reqwest::Response;
 use serde_json::{Value, json};
@@ -109,6 +110,8 @@ pub struct TestApp {
     pub token: String,
     pub admin_token: String,
     pub clock: Arc<ShiftedClock>,
+    /// The running application's service, for what no endpoint reaches (holding renders).
+    pub service: Service,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -141,6 +144,7 @@ impl TestApp {
             .create_token("Test Admin", Role::Admin, None)
             .await
             .expect("a token");
+        let service = app.service().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -151,6 +155,7 @@ impl TestApp {
             token,
             admin_token,
             clock,
+            service,
             stop: Some(stop),
             server: Some(server),
         }

@@ -8,6 +8,7 @@ mod errors;
 mod helpers;
 mod outbox;
 mod registration;
+mod rendering;
 mod restart;
 #[path = "../common/smtp.rs"]
 mod smtp;
