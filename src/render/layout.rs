@@ -920,4 +920,81 @@ mod tests {
             LayoutError::TooLong { max: pages - 1 }
         );
     }
+
+    /// Property tests, fuzzing on stable Rust; see tests/fuzz.rs for the longer run.
+    mod fuzz {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngSeed};
+
+        use super::*;
+        use crate::render::markup;
+
+        /// 256 cases from a fixed seed unless `PROPTEST_CASES` and `PROPTEST_RNG_SEED`
+        /// say otherwise (`random` for a new seed).
+        fn config() -> Config {
+            let from_env = Config::default();
+            let rng_seed = match std::env::var("PROPTEST_RNG_SEED").as_deref() {
+                Ok("random") => RngSeed::Random,
+                Ok(_) => from_env.rng_seed,
+                Err(_) => RngSeed::Fixed(10),
+            };
+            Config {
+                rng_seed,
+                failure_persistence: None,
+                ..from_env
+            }
+        }
+
+        /// Text made of what strains a line breaker: invisible breaks and joiners,
+        /// no-break spaces, hyphens, forced breaks, short words and words too long for
+        /// any line.
+        fn hostile_text() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("\u{200B}\u{200D}".to_owned()),
+                Just("\u{200B}".to_owned()),
+                Just(" ".to_owned()),
+                Just("  ".to_owned()),
+                Just("\n".to_owned()),
+                Just("-".to_owned()),
+                Just("\u{00A0}".to_owned()),
+                Just("\u{202F}»".to_owned()),
+                Just("\u{00AD}".to_owned()),
+                "[a-zA-Zé]{1,12}",
+                "[a-z/.]{60,200}",
+            ];
+            proptest::collection::vec(piece, 0..300).prop_map(|p| p.concat())
+        }
+
+        fn visible(text: &str) -> String {
+            text.chars().filter(|c| !matches!(c, ' ' | '\n')).collect()
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn lines_break_in_linear_work_and_lose_nothing(
+                text in hostile_text(),
+                width in 1.0f32..500.0,
+            ) {
+                STEPS.with(|s| s.set(0));
+                let lines = break_lines(&plain(&text), 12.0, width, Fonts::get()).unwrap();
+                let steps = STEPS.with(|s| s.get());
+                prop_assert!(steps <= 12 * (text.len() as u64 + 1), "{} steps", steps);
+                let printed: String = lines.iter().map(|b| b.line.text()).collect();
+                prop_assert_eq!(visible(&printed), visible(&text));
+            }
+
+            #[test]
+            fn any_markup_parses_and_lays_out_without_panic(
+                markup in "[-*#>_`!|()\\[\\]0-9. a-zA-Z\n\u{200B}\u{2014}]{0,400}",
+            ) {
+                let blocks = markup::parse(&markup);
+                match layout(&header(), &blocks, &footer(), Fonts::get(), 50) {
+                    Ok(pages) => prop_assert!(!pages.is_empty() && pages.len() <= 50),
+                    Err(e) => prop_assert!(!e.to_string().is_empty()),
+                }
+            }
+        }
+    }
 }
