@@ -103,7 +103,7 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// Every render slot, held until dropped.
+/// The free render slots, held until dropped.
 #[doc(hidden)]
 pub struct RenderHold {
     _slots: OwnedSemaphorePermit,
@@ -138,8 +138,8 @@ impl Service {
         self.draft_pdf(&note, note.version).await
     }
 
-    /// Takes every render slot until the hold is dropped: lets a test stop renders at a
-    /// known point without timing anything.
+    /// Takes every free render slot until the hold is dropped: lets a test stop renders at
+    /// a known point without timing anything.
     #[doc(hidden)]
     pub async fn hold_renders(&self) -> Result<RenderHold, ServiceError> {
         let all = u32::try_from(self.renders.slots.available_permits()).unwrap_or(u32::MAX);

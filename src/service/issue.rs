@@ -15,8 +15,9 @@ use crate::store::{Delivery, Document, MailKind, NewMail, Principal, WriteTx};
 use crate::workflow::{Event, NoteState, transition};
 
 impl Service {
-    /// Stores the final PDF (no DRAFT mark, rendered before the transaction: see
-    /// [`Service::issued_pdf`]) and its SHA-256, and queues one email per address of the
+    /// Stores the final PDF (no DRAFT mark, rendered before the transaction by
+    /// [`Service::issued_pdf`]; the caller has checked, under the note's lock, that it is
+    /// of the current version) and its SHA-256, and queues one email per address of the
     /// note's distribution lists, inside the caller's transaction: the note is issued with
     /// all of it or not at all.
     pub(super) async fn issue(
@@ -26,12 +27,6 @@ impl Service {
         pdf: IssuedPdf,
         now: Timestamp,
     ) -> Result<(), ServiceError> {
-        if pdf.version != note.version {
-            return Err(ServiceError::Internal(format!(
-                "the PDF to issue is of version {} of note {}, now at version {}",
-                pdf.version, note.id, note.version
-            )));
-        }
         let bytes = pdf.bytes;
         let sha256 = secret::hex(&Sha256::digest(&bytes));
         let too_large = bytes.len() as u64 > self.workflow.max_attachment;

@@ -195,7 +195,8 @@ impl Service {
     ) -> Result<(Note, Decision), ServiceError> {
         let now = self.clock.now();
         let mut issued = None;
-        // A note in review cannot change version, so a second try is the last one needed.
+        // A note in review cannot change version, so a second try is the last one needed;
+        // the third is only there to end the loop with an error rather than spin.
         for _ in 0..3 {
             match self
                 .decide_with(secret, form.clone(), client, now, issued.take())
