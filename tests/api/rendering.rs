@@ -26,7 +26,7 @@ async fn error_of(response: reqwest::Response) -> (u16, Value) {
 }
 
 #[tokio::test]
-async fn a_note_past_max_pages_is_refused_when_registered_or_edited() {
+async fn a_note_past_max_pages_is_refused_when_saved_and_where_rendered() {
     let db = TestDb::sqlite();
     let mut settings = settings_for(&db);
     settings.render.max_pages = 3;
@@ -56,6 +56,20 @@ async fn a_note_past_max_pages_is_refused_when_registered_or_edited() {
     let (status, _) = error_of(app.post_note(&templated).await).await;
     assert_eq!(status, 422);
     assert_eq!(app.all_notes().await.len(), 1, "nothing more was stored");
+    app.stop().await;
+
+    // A note stored before the limit was lowered is refused where it is rendered.
+    settings.render.max_pages = 1;
+    let app = TestApp::spawn(&settings).await;
+    let (status, error) = error_of(app.get(&format!("/api/notes/{}/pdf", fits["id"])).await).await;
+    assert_eq!(status, 422, "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 1 pages"),
+        "{error}"
+    );
     app.stop().await;
 }
 
