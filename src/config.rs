@@ -70,6 +70,7 @@ pub struct Settings {
     #[serde(default)]
     pub templates: TemplateSettings,
     pub log: LogSettings,
+    pub render: RenderSettings,
     pub lists: BTreeMap<String, Vec<Recipient>>,
     pub codes: BTreeMap<String, String>,
 }
@@ -172,6 +173,30 @@ pub struct TemplateSettings {
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub format: String,
+}
+
+/// How much rendering the daemon takes on (issue 10, finding 1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderSettings {
+    /// Renders at once; 0 for one per CPU (see [`RenderSettings::slots`]).
+    pub concurrency: i64,
+    pub max_pages: i64,
+}
+
+impl RenderSettings {
+    /// Renders allowed at once: `concurrency`, or one per CPU when it is 0.
+    pub fn slots(&self) -> usize {
+        match usize::try_from(self.concurrency) {
+            Ok(n) if n > 0 => n,
+            _ => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        }
+    }
+
+    /// The longest note, in pages (checked positive by `problems`).
+    pub fn max_pages(&self) -> usize {
+        usize::try_from(self.max_pages).unwrap_or(1)
+    }
 }
 
 /// One entry of a distribution list: a delegation or another recipient.
@@ -366,6 +391,21 @@ impl Settings {
             bad(
                 "mail.concurrency",
                 format!("{} is not between 1 and 256", self.mail.concurrency),
+            );
+        }
+        if !(0..=1024).contains(&self.render.concurrency) {
+            bad(
+                "render.concurrency",
+                format!(
+                    "{} is not between 0 (one per CPU) and 1024",
+                    self.render.concurrency
+                ),
+            );
+        }
+        if !(1..=100_000).contains(&self.render.max_pages) {
+            bad(
+                "render.max_pages",
+                format!("{} is not between 1 and 100000", self.render.max_pages),
             );
         }
         if self.log.format != "human" && self.log.format != "json" {
@@ -869,5 +909,17 @@ mod tests {
         assert_eq!(parse_size("512KB"), Ok(512_000));
         assert_eq!(parse_size("42"), Ok(42));
         assert!(parse_size("10MiB").is_err());
+    }
+
+    #[test]
+    fn render_limits_default_to_one_per_cpu_and_500_pages_and_are_checked() {
+        let s = load(None, &[]).unwrap();
+        let cpus = std::thread::available_parallelism().unwrap().get();
+        assert_eq!((s.render.slots(), s.render.max_pages()), (cpus, 500));
+        let s = load(Some("[render]\nconcurrency = 3\nmax_pages = 40\n"), &[]).unwrap();
+        assert_eq!((s.render.slots(), s.render.max_pages()), (3, 40));
+        let p = problems("[render]\nconcurrency = -1\nmax_pages = 0\n");
+        assert!(p.contains("render.concurrency: -1 is not between 0"), "{p}");
+        assert!(p.contains("render.max_pages: 0 is not between 1"), "{p}");
     }
 }

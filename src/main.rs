@@ -418,7 +418,7 @@ fn render(
         number: &note.number,
         codes: &note.codes,
     };
-    let bytes = Renderer::new(templates)
+    let bytes = Renderer::new(templates, settings.render.max_pages())
         .render(&document, draft, now)
         .map_err(|e| user(e.to_string()))?;
     // Write beside the target and rename, so a reader never sees half a PDF.

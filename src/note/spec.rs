@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use super::{Language, Marking, NoteKind, Place};
 use crate::reference::{CodeName, DistributionCode, DocNumber, InterinstitutionalFile};
@@ -140,6 +141,10 @@ const MAX_LINE: usize = 500;
 const MAX_SUBJECT: usize = 2_000;
 const MAX_BODY: usize = 2_000_000;
 const MAX_ITEMS: usize = 20;
+/// A template's fields are its body in pieces: `MAX_BODY` characters in all, as many
+/// fields as a form could sensibly have, and names as short as a key.
+const MAX_FIELDS: usize = 100;
+const MAX_FIELD_NAME: usize = 64;
 
 impl NoteSpec {
     /// Parses a spec sent to the registry. `today` (in Brussels) fills a missing date.
@@ -315,7 +320,7 @@ impl RawSpec {
                     "`fields` only go with a `template`",
                 ));
             }
-            (Some(body), None, None) => Content::Body(text("body", body, MAX_BODY, true)?),
+            (Some(body), None, None) => Content::Body(text("body", body, MAX_BODY, Lines::Many)?),
             (None, Some(name), fields) => {
                 if let Some(v) = vocabulary
                     && !v.templates.contains(&name)
@@ -327,7 +332,7 @@ impl RawSpec {
                 }
                 Content::Template {
                     name,
-                    fields: fields.unwrap_or_default(),
+                    fields: template_fields(fields.unwrap_or_default())?,
                 }
             }
             (None, None, _) => {
@@ -343,24 +348,29 @@ impl RawSpec {
             original_language,
             date,
             place,
-            from: text("from", required("from", self.from)?, MAX_LINE, false)?,
-            to: text("to", required("to", self.to)?, MAX_LINE, false)?,
+            from: text("from", required("from", self.from)?, MAX_LINE, Lines::One)?,
+            to: text("to", required("to", self.to)?, MAX_LINE, Lines::One)?,
             previous,
             commission_doc: self
                 .commission_doc
-                .map(|d| text("commission_doc", d, MAX_LINE, false))
+                .map(|d| text("commission_doc", d, MAX_LINE, Lines::One))
                 .transpose()?,
             subject: text(
                 "subject",
                 required("subject", self.subject)?,
                 MAX_SUBJECT,
-                false,
+                Lines::One,
             )?,
             codes,
             marking,
             interinstitutional_file,
             unit: unit(required("unit", self.unit)?)?,
-            initials: text("initials", required("initials", self.initials)?, 40, false)?,
+            initials: text(
+                "initials",
+                required("initials", self.initials)?,
+                40,
+                Lines::One,
+            )?,
             distribution,
             content,
         };
@@ -529,9 +539,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Free text: trimmed, not empty, bounded, and without control characters (line breaks
-/// only where `multiline`).
-fn text(field: &str, value: String, max: usize, multiline: bool) -> Result<String, SpecError> {
+/// Whether a free-text field is printed on one line of the header or flows as body text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    One,
+    Many,
+}
+
+/// Free text: trimmed, not empty, bounded, and with only the characters its place allows
+/// (see [`refused_character`]).
+fn text(field: &str, value: String, max: usize, lines: Lines) -> Result<String, SpecError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(SpecError::new(field, "must not be empty"));
@@ -542,16 +559,113 @@ fn text(field: &str, value: String, max: usize, multiline: bool) -> Result<Strin
             format!("is longer than {max} characters"),
         ));
     }
-    let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t'));
-    if let Some(c) = value.chars().find(|c| !allowed(*c)) {
+    if let Some(why) = value.chars().find_map(|c| refused_character(c, lines)) {
+        return Err(SpecError::new(field, why));
+    }
+    Ok(value.to_owned())
+}
+
+/// Why `c` may not be written where text of `lines` goes, if it may not.
+///
+/// Control characters are refused (line breaks and tabs only in body text). Bidirectional
+/// controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) are refused everywhere,
+/// the body included: they change the order in which text is displayed, not what it says
+/// (U+202E before `fdp.exe` shows it as `exe.pdf`), and the Council's languages are all
+/// written left to right, so they have no honest use here. Refusing rather than silently
+/// removing them keeps the rule that a note prints exactly what its drafter wrote.
+/// Other invisible format characters (general category Cf: zero-width space and joiners,
+/// soft hyphen, word joiner, byte-order mark…) are refused in one-line fields (subject,
+/// names, initials), where they only hide differences between strings that look alike;
+/// in body text they keep their typographic business (a break or hyphenation hint, a
+/// joiner), and the line breaker takes them in linear time.
+fn refused_character(c: char, lines: Lines) -> Option<String> {
+    let code = c as u32;
+    if matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    ) {
+        return Some(format!(
+            "contains the bidirectional control U+{code:04X}, which makes text display other \
+             than it reads; remove it"
+        ));
+    }
+    if c.is_control() && !(lines == Lines::Many && matches!(c, '\n' | '\r' | '\t')) {
         let what = if c == '\n' {
             "a line break"
         } else {
             "a control character"
         };
-        return Err(SpecError::new(field, format!("contains {what} ({:?})", c)));
+        return Some(format!("contains {what} ({c:?})"));
     }
-    Ok(value.to_owned())
+    if lines == Lines::One && c.general_category() == GeneralCategory::Format {
+        return Some(format!(
+            "contains the invisible format character U+{code:04X}, which has no place in a \
+             one-line field; remove it"
+        ));
+    }
+    None
+}
+
+/// A template's fields, held to the limits of a body: their text at most `MAX_BODY`
+/// characters in all with the body's characters, at most `MAX_FIELDS` of them, and names
+/// that are short and visible.
+fn template_fields(fields: Map<String, Value>) -> Result<Map<String, Value>, SpecError> {
+    if fields.len() > MAX_FIELDS {
+        return Err(SpecError::new(
+            "fields",
+            format!("at most {MAX_FIELDS} fields"),
+        ));
+    }
+    let mut size = 0;
+    for (name, value) in &fields {
+        let path = format!("fields.{name}");
+        let bad_name = name.is_empty()
+            || name.chars().count() > MAX_FIELD_NAME
+            || name
+                .chars()
+                .any(|c| refused_character(c, Lines::One).is_some());
+        if bad_name {
+            return Err(SpecError::new(
+                "fields",
+                format!("the field name {name:?} is not 1 to {MAX_FIELD_NAME} visible characters"),
+            ));
+        }
+        size += name.chars().count();
+        field_value(&path, value, &mut size)?;
+    }
+    Ok(fields)
+}
+
+/// Checks the text of one field value, nested lists and maps included, adding its length
+/// to `size`.
+fn field_value(path: &str, value: &Value, size: &mut usize) -> Result<(), SpecError> {
+    match value {
+        Value::String(text) => {
+            *size += text.chars().count();
+            if let Some(why) = text.chars().find_map(|c| refused_character(c, Lines::Many)) {
+                return Err(SpecError::new(path, why));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                field_value(&format!("{path}[{i}]"), item, size)?;
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                *size += key.chars().count();
+                field_value(&format!("{path}.{key}"), item, size)?;
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => *size += 1,
+    }
+    if *size > MAX_BODY {
+        return Err(SpecError::new(
+            "fields",
+            format!("are longer than {MAX_BODY} characters in all, the limit of a body"),
+        ));
+    }
+    Ok(())
 }
 
 /// A Secretariat unit such as `JAI.1` or `RELEX.1.C`: the rule for a spec's `unit` and
@@ -768,6 +882,75 @@ mod tests {
             assert_eq!(e.field, field, "{patch}: {e}");
             assert!(e.message.contains(message), "{patch}: {e}");
         }
+    }
+
+    #[test]
+    fn invisible_and_bidirectional_characters_are_refused_where_they_have_no_business() {
+        let bidi = [
+            '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ];
+        for c in bidi {
+            for field in [
+                "subject",
+                "from",
+                "to",
+                "initials",
+                "commission_doc",
+                "body",
+            ] {
+                let e = error_of(json!({ field: format!("Joint{c}Declaration") }));
+                assert_eq!(e.field, field, "{c:?}");
+                assert!(e.message.contains("bidirectional control"), "{e}");
+            }
+        }
+        // Zero-width and other format characters: refused on one line, kept in the body.
+        for c in ['\u{200B}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}'] {
+            for field in ["subject", "from", "to", "initials"] {
+                let e = error_of(json!({ field: format!("Joint{c}Declaration") }));
+                assert_eq!(e.field, field, "{c:?}");
+                assert!(e.message.contains("invisible format character"), "{e}");
+                assert!(e.message.contains(&format!("U+{:04X}", c as u32)), "{e}");
+            }
+            let mut value = minimal();
+            value["body"] = json!(format!("Joint{c}Declaration"));
+            assert!(parse(value).is_ok(), "{c:?} in the body");
+        }
+        assert_eq!(error_of(json!({"unit": "JAI\u{200B}.1"})).field, "unit");
+        // Right-to-left letters themselves are not controls.
+        let mut value = minimal();
+        value["subject"] = json!("Declaration on \u{05E2}\u{05D1}\u{05E8}\u{05D9}\u{05EA}");
+        assert!(parse(value).is_ok());
+    }
+
+    fn with_fields(fields: Value) -> Result<NoteSpec, SpecError> {
+        let mut value = minimal();
+        value.as_object_mut().unwrap().remove("body");
+        value["template"] = json!("cover-declaration");
+        value["fields"] = fields;
+        parse(value)
+    }
+
+    #[test]
+    fn template_fields_have_the_limits_of_a_body() {
+        let half = "x".repeat(MAX_BODY / 2);
+        assert!(with_fields(json!({"title": "T", "declaration": half})).is_ok());
+        let e = with_fields(json!({"a": half, "b": half, "c": "over"})).unwrap_err();
+        assert_eq!(e.field, "fields");
+        assert!(e.message.contains("2000000 characters"), "{e}");
+        let e = with_fields(json!({"title": "A\u{202E}B"})).unwrap_err();
+        assert_eq!(e.field, "fields.title");
+        assert!(e.message.contains("bidirectional"), "{e}");
+        let e = with_fields(json!({"points": ["ok", {"inner": "bell\u{7}"}]})).unwrap_err();
+        assert_eq!(e.field, "fields.points[1].inner");
+        let e = with_fields(json!({"ti\u{200B}tle": "T"})).unwrap_err();
+        assert_eq!(e.field, "fields");
+        assert!(e.message.contains("field name"), "{e}");
+        let many: Map<String, Value> = (0..=MAX_FIELDS)
+            .map(|i| (format!("f{i}"), json!("v")))
+            .collect();
+        let e = with_fields(Value::Object(many)).unwrap_err();
+        assert!(e.message.contains("at most 100 fields"), "{e}");
+        assert!(with_fields(json!({"declaration": "line one\n\u{200B}line two"})).is_ok());
     }
 
     #[test]

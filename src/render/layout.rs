@@ -35,6 +35,17 @@ pub struct MissingGlyph {
     pub c: char,
 }
 
+/// Why a note cannot be laid out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    #[error(transparent)]
+    Glyph(#[from] MissingGlyph),
+    /// Laying out stops at the first page past the limit: a note of thousands of pages
+    /// costs no more than one of `max` pages.
+    #[error("the note would run to more than {max} pages")]
+    TooLong { max: usize },
+}
+
 /// The first page's header, in the note's language.
 #[derive(Debug, Clone)]
 pub struct Header {
@@ -95,19 +106,21 @@ pub struct Page {
     pub rules: Vec<Rule>,
 }
 
-/// Lays out a whole note.
+/// Lays out a whole note of at most `max_pages` pages.
 pub fn layout(
     header: &Header,
     blocks: &[Block],
     footer: &Footer,
     m: &impl Measure,
-) -> Result<Vec<Page>, MissingGlyph> {
+    max_pages: usize,
+) -> Result<Vec<Page>, LayoutError> {
     let mut pages = vec![Page::default()];
     let body_top = lay_header(header, &mut pages[0], m)?;
     let mut flow = Flow {
         pages,
         y: body_top,
         page_top: false,
+        max_pages,
     };
     for (i, block) in blocks.iter().enumerate() {
         let lines = block_lines(block, m)?;
@@ -116,7 +129,7 @@ pub fn layout(
             (Block::Heading(_), Some(next)) => block_lines(next, m)?.len().min(2),
             _ => 0,
         };
-        flow.place(lines, keep_with);
+        flow.place(lines, keep_with)?;
     }
     for (i, page) in flow.pages.iter_mut().enumerate() {
         lay_footer(footer, i + 1, page, m)?;
@@ -130,6 +143,7 @@ struct Flow {
     /// The baseline of the line above the next one.
     y: f32,
     page_top: bool,
+    max_pages: usize,
 }
 
 impl Flow {
@@ -142,21 +156,27 @@ impl Flow {
         }
     }
 
-    fn new_page(&mut self) {
+    fn new_page(&mut self) -> Result<(), LayoutError> {
+        if self.pages.len() >= self.max_pages {
+            return Err(LayoutError::TooLong {
+                max: self.max_pages,
+            });
+        }
         self.pages.push(Page::default());
         self.y = TOP + LEADING - BODY_SIZE;
         self.page_top = true;
+        Ok(())
     }
 
     /// Places a block's lines; `keep_with` lines of the next block must fit after it.
-    fn place(&mut self, lines: Vec<Line>, keep_with: usize) {
+    fn place(&mut self, lines: Vec<Line>, keep_with: usize) -> Result<(), LayoutError> {
         let mut rest = &lines[..];
         loop {
             let gap = if self.page_top { 0.0 } else { PARAGRAPH_GAP };
             let fits = self.fits(gap);
             if rest.len() + keep_with <= fits || (self.page_top && rest.len() <= fits) {
                 self.put(rest, gap);
-                return;
+                return Ok(());
             }
             let mut take = fits.min(rest.len());
             if keep_with > 0 {
@@ -173,9 +193,9 @@ impl Flow {
             }
             self.put(&rest[..take], gap);
             rest = &rest[take..];
-            self.new_page();
+            self.new_page()?;
             if rest.is_empty() {
-                return;
+                return Ok(());
             }
         }
     }
@@ -449,6 +469,21 @@ fn advance(face: Face, c: char, m: &impl Measure) -> Result<f32, MissingGlyph> {
     m.advance(face, c).ok_or(MissingGlyph { c })
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Steps taken by the line breaker on this thread (characters measured, segments
+    /// visited, characters emitted): counted by tests, which prove the work linear without
+    /// a clock.
+    pub(super) static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn step(n: usize) {
+    #[cfg(test)]
+    STEPS.with(|s| s.set(s.get() + n as u64));
+    #[cfg(not(test))]
+    let _ = n;
+}
+
 /// A line out of the line breaker, before it is positioned.
 #[derive(Debug)]
 struct Broken {
@@ -470,7 +505,9 @@ struct Segment {
     mandatory: bool,
 }
 
-/// Breaks styled text into lines no wider than `width`.
+/// Breaks styled text into lines no wider than `width`, in one pass over the text: the
+/// current line's width is kept running, with the last place after a space where it may
+/// end, so a line of many break opportunities costs no more than a line of few.
 fn break_lines(
     spans: &[Span],
     size: f32,
@@ -486,76 +523,12 @@ fn break_lines(
     for span in spans {
         faces.extend(std::iter::repeat_n(span.face, span.text.len()));
     }
-    let widths: Vec<f32> = text
-        .char_indices()
-        .map(|(i, c)| advance(faces[i], c, m).map(|a| a * size))
-        .collect::<Result<_, _>>()?;
-    let char_starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-    let width_between = |start: usize, end: usize| -> f32 {
-        let from = char_starts.partition_point(|&i| i < start);
-        let to = char_starts.partition_point(|&i| i < end);
-        widths[from..to].iter().sum()
-    };
+    let segments = segments(&text, &faces, size, width, m)?;
 
-    let mut segments = Vec::new();
-    let mut start = 0;
-    for (end, opportunity) in linebreaks(&text) {
-        let piece = &text[start..end];
-        let body = piece.trim_end_matches([' ', '\n']);
-        let trimmed = width_between(start, start + body.len());
-        if trimmed > width && body.chars().count() > 1 {
-            // Too long for any line (a long reference or address): cut it where it must.
-            let mut cut = start;
-            let mut w = 0.0;
-            for (i, c) in body.char_indices() {
-                let cw = width_between(start + i, start + i + c.len_utf8());
-                if w + cw > width && start + i > cut {
-                    segments.push(Segment {
-                        start: cut,
-                        end: start + i,
-                        full: w,
-                        trimmed: w,
-                        after_space: false,
-                        mandatory: false,
-                    });
-                    cut = start + i;
-                    w = 0.0;
-                }
-                w += cw;
-            }
-            segments.push(Segment {
-                start: cut,
-                end,
-                full: width_between(cut, end),
-                trimmed: w,
-                after_space: piece.ends_with(' '),
-                mandatory: opportunity == BreakOpportunity::Mandatory,
-            });
-        } else {
-            segments.push(Segment {
-                start,
-                end,
-                full: width_between(start, end),
-                trimmed,
-                after_space: piece.ends_with(' '),
-                mandatory: opportunity == BreakOpportunity::Mandatory,
-            });
-        }
-        start = end;
-    }
-
-    let line_width = |segs: &[usize]| -> f32 {
-        match segs.split_last() {
-            Some((last, init)) => {
-                init.iter().map(|&i| segments[i].full).sum::<f32>() + segments[*last].trimmed
-            }
-            None => 0.0,
-        }
-    };
-    let emit = |segs: &[usize], last: bool| -> Broken {
-        let from = segments[segs[0]].start;
-        let to = segments[*segs.last().expect("a line has segments")].end;
-        let content = text[from..to].trim_end_matches([' ', '\n']);
+    let emit = |from: usize, to: usize, natural: f32, last: bool| -> Broken {
+        let from = segments[from].start;
+        let content = text[from..segments[to - 1].end].trim_end_matches([' ', '\n']);
+        step(content.len());
         let mut line_spans: Vec<Span> = Vec::new();
         for (offset, c) in content.char_indices() {
             let face = faces[from + offset];
@@ -567,7 +540,6 @@ fn break_lines(
                 }),
             }
         }
-        let natural = line_width(segs);
         let spaces = content.matches(' ').count();
         let gap = if last || spaces == 0 {
             0.0
@@ -588,33 +560,101 @@ fn break_lines(
             justify_gap: if gap > size { 0.0 } else { gap.max(0.0) },
         }
     };
+    // The full width of segments `from..to`, and the natural width of a line of them.
+    let measure = |from: usize, to: usize| -> (f32, f32) {
+        step(to - from);
+        segments[from..to]
+            .iter()
+            .fold((0.0, 0.0), |(full, _), s| (full + s.full, full + s.trimmed))
+    };
 
     let mut lines = Vec::new();
-    let mut current: Vec<usize> = Vec::new();
-    for i in 0..segments.len() {
-        current.push(i);
-        while current.len() > 1 && line_width(&current) > width {
+    // The current line is segments `start..i`: `full` wide with trailing spaces, `natural`
+    // wide without; `space` is its last segment after a space, and its width if it ended there.
+    let mut start = 0;
+    let (mut full, mut natural) = (0.0_f32, 0.0_f32);
+    let mut space: Option<(usize, f32)> = None;
+    for (i, segment) in segments.iter().enumerate() {
+        step(1);
+        while i > start && full + segment.trimmed > width {
             // Break after the last space that keeps the line within the width, else at
             // the last opportunity of any kind.
-            let cut = (0..current.len() - 1)
-                .rev()
-                .find(|&p| segments[current[p]].after_space && line_width(&current[..=p]) <= width)
-                .map_or(current.len() - 1, |p| p + 1);
-            let rest = current.split_off(cut);
-            lines.push(emit(&current, false));
-            current = rest;
+            let (cut, width_there) = match space {
+                Some((p, w)) if w <= width => (p + 1, w),
+                _ => (i, natural),
+            };
+            lines.push(emit(start, cut, width_there, false));
+            start = cut;
+            space = None;
+            (full, natural) = measure(start, i);
         }
-        if segments[i].mandatory {
-            if !current.is_empty() {
-                lines.push(emit(&current, true));
-            }
-            current.clear();
+        natural = full + segment.trimmed;
+        if segment.after_space {
+            space = Some((i, natural));
+        }
+        full += segment.full;
+        if segment.mandatory {
+            lines.push(emit(start, i + 1, natural, true));
+            start = i + 1;
+            (full, natural) = (0.0, 0.0);
+            space = None;
         }
     }
-    if !current.is_empty() {
-        lines.push(emit(&current, true));
+    if start < segments.len() {
+        lines.push(emit(start, segments.len(), natural, true));
     }
     Ok(lines)
+}
+
+/// The stretches between the break opportunities of `text`, measured; a stretch too long
+/// for any line (a long reference or address) is cut where it must be.
+fn segments(
+    text: &str,
+    faces: &[Face],
+    size: f32,
+    width: f32,
+    m: &impl Measure,
+) -> Result<Vec<Segment>, MissingGlyph> {
+    let mut segments = Vec::new();
+    let mut start = 0;
+    for (end, opportunity) in linebreaks(text) {
+        let piece = &text[start..end];
+        let body = piece.trim_end_matches([' ', '\n']);
+        let mut cut = start;
+        let mut trimmed = 0.0_f32;
+        for (i, c) in body.char_indices() {
+            step(1);
+            let w = advance(faces[start + i], c, m)? * size;
+            if trimmed + w > width && start + i > cut {
+                segments.push(Segment {
+                    start: cut,
+                    end: start + i,
+                    full: trimmed,
+                    trimmed,
+                    after_space: false,
+                    mandatory: false,
+                });
+                cut = start + i;
+                trimmed = 0.0;
+            }
+            trimmed += w;
+        }
+        let mut full = trimmed;
+        for (i, c) in piece[body.len()..].char_indices() {
+            step(1);
+            full += advance(faces[start + body.len() + i], c, m)? * size;
+        }
+        segments.push(Segment {
+            start: cut,
+            end,
+            full,
+            trimmed,
+            after_space: piece.ends_with(' '),
+            mandatory: opportunity == BreakOpportunity::Mandatory,
+        });
+        start = end;
+    }
+    Ok(segments)
 }
 
 #[cfg(test)]
@@ -729,6 +769,29 @@ mod tests {
         );
     }
 
+    /// Steps the breaker takes on `text`.
+    fn steps_for(text: &str) -> u64 {
+        STEPS.with(|s| s.set(0));
+        break_lines(&plain(text), 12.0, 300.0, Fonts::get()).unwrap();
+        STEPS.with(|s| s.get())
+    }
+
+    #[test]
+    fn breaking_zero_width_pairs_takes_linear_work() {
+        // Issue 10, finding 1: the pairs never fill a line, and each break opportunity
+        // used to re-sum the whole line.
+        let pairs = |n| "\u{200B}\u{200D}".repeat(n);
+        let (small, large) = (steps_for(&pairs(4_000)), steps_for(&pairs(40_000)));
+        let chars = 80_000;
+        assert!(large <= 12 * chars, "{large} steps for {chars} characters");
+        assert!(
+            large <= 12 * small,
+            "10× the text took {large} / {small} steps"
+        );
+        let words = steps_for(&"justified words ".repeat(5_000));
+        assert!(words <= 12 * 80_000, "{words} steps for 80,000 characters");
+    }
+
     #[test]
     fn missing_glyphs_are_reported() {
         let e = break_lines(&plain("漢字"), 12.0, 400.0, Fonts::get()).unwrap_err();
@@ -739,7 +802,7 @@ mod tests {
     #[test]
     fn thirty_paragraphs_span_pages_without_widows_or_orphans() {
         let blocks: Vec<Block> = (0..30).map(|i| paragraph(40 + (i * 7) % 60, i)).collect();
-        let pages = layout(&header(), &blocks, &footer(), Fonts::get()).unwrap();
+        let pages = layout(&header(), &blocks, &footer(), Fonts::get(), 500).unwrap();
         assert!(pages.len() >= 3, "{} pages", pages.len());
         for (n, page) in pages.iter().enumerate() {
             let number = page
@@ -810,7 +873,7 @@ mod tests {
                     .collect();
                 Block::Paragraph(plain(&text.join(" ")))
             }));
-            let pages = layout(&header(), &blocks, &footer(), fonts).unwrap();
+            let pages = layout(&header(), &blocks, &footer(), fonts, 500).unwrap();
             for p in 0..6 {
                 let tag = format!("p{p}w");
                 let counts: Vec<usize> = pages
@@ -838,5 +901,100 @@ mod tests {
             splits > 50,
             "the cases exercise page breaks inside paragraphs ({splits})"
         );
+    }
+
+    #[test]
+    fn laying_out_stops_at_the_first_page_past_the_limit() {
+        let blocks: Vec<Block> = (0..30).map(|i| paragraph(40 + (i * 7) % 60, i)).collect();
+        let fonts = Fonts::get();
+        let pages = layout(&header(), &blocks, &footer(), fonts, 500)
+            .unwrap()
+            .len();
+        assert!(pages > 2);
+        assert_eq!(
+            layout(&header(), &blocks, &footer(), fonts, pages).map(|p| p.len()),
+            Ok(pages)
+        );
+        assert_eq!(
+            layout(&header(), &blocks, &footer(), fonts, pages - 1).unwrap_err(),
+            LayoutError::TooLong { max: pages - 1 }
+        );
+    }
+
+    /// Property tests, fuzzing on stable Rust; see tests/fuzz.rs for the longer run.
+    mod fuzz {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngSeed};
+
+        use super::*;
+        use crate::render::markup;
+
+        /// 256 cases from a fixed seed unless `PROPTEST_CASES` and `PROPTEST_RNG_SEED`
+        /// say otherwise (`random` for a new seed).
+        fn config() -> Config {
+            let from_env = Config::default();
+            let rng_seed = match std::env::var("PROPTEST_RNG_SEED").as_deref() {
+                Ok("random") => RngSeed::Random,
+                Ok(_) => from_env.rng_seed,
+                Err(_) => RngSeed::Fixed(10),
+            };
+            Config {
+                rng_seed,
+                failure_persistence: None,
+                ..from_env
+            }
+        }
+
+        /// Text made of what strains a line breaker: invisible breaks and joiners,
+        /// no-break spaces, hyphens, forced breaks, short words and words too long for
+        /// any line.
+        fn hostile_text() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("\u{200B}\u{200D}".to_owned()),
+                Just("\u{200B}".to_owned()),
+                Just(" ".to_owned()),
+                Just("  ".to_owned()),
+                Just("\n".to_owned()),
+                Just("-".to_owned()),
+                Just("\u{00A0}".to_owned()),
+                Just("\u{202F}»".to_owned()),
+                Just("\u{00AD}".to_owned()),
+                "[a-zA-Zé]{1,12}",
+                "[a-z/.]{60,200}",
+            ];
+            proptest::collection::vec(piece, 0..300).prop_map(|p| p.concat())
+        }
+
+        fn visible(text: &str) -> String {
+            text.chars().filter(|c| !matches!(c, ' ' | '\n')).collect()
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn lines_break_in_linear_work_and_lose_nothing(
+                text in hostile_text(),
+                width in 1.0f32..500.0,
+            ) {
+                STEPS.with(|s| s.set(0));
+                let lines = break_lines(&plain(&text), 12.0, width, Fonts::get()).unwrap();
+                let steps = STEPS.with(|s| s.get());
+                prop_assert!(steps <= 12 * (text.len() as u64 + 1), "{} steps", steps);
+                let printed: String = lines.iter().map(|b| b.line.text()).collect();
+                prop_assert_eq!(visible(&printed), visible(&text));
+            }
+
+            #[test]
+            fn any_markup_parses_and_lays_out_without_panic(
+                markup in "[-*#>_`!|()\\[\\]0-9. a-zA-Z\n\u{200B}\u{2014}]{0,400}",
+            ) {
+                let blocks = markup::parse(&markup);
+                match layout(&header(), &blocks, &footer(), Fonts::get(), 50) {
+                    Ok(pages) => prop_assert!(!pages.is_empty() && pages.len() <= 50),
+                    Err(e) => prop_assert!(!e.to_string().is_empty()),
+                }
+            }
+        }
     }
 }

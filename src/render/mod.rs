@@ -24,7 +24,7 @@ pub use template::{Escape, TemplateError, TemplateSet, Templates};
 use crate::note::{Content, NoteSpec};
 use crate::reference::{DistributionCode, DocNumber};
 use fonts::Fonts;
-use layout::{Footer, Header};
+use layout::{Footer, Header, LayoutError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -38,6 +38,11 @@ pub enum RenderError {
         #[source]
         source: MissingGlyph,
     },
+    #[error(
+        "the note would run to more than {max} pages (render.max_pages); shorten it or \
+         split it into several notes"
+    )]
+    TooLong { max: usize },
     #[error(transparent)]
     Pdf(#[from] PdfError),
 }
@@ -52,11 +57,16 @@ pub struct NoteDocument<'a> {
 /// Renders notes; holds the compiled templates. Fonts and labels are process-wide.
 pub struct Renderer {
     templates: Templates,
+    /// `render.max_pages`: a longer note is refused, and laying it out stops there.
+    max_pages: usize,
 }
 
 impl Renderer {
-    pub fn new(templates: Templates) -> Self {
-        Self { templates }
+    pub fn new(templates: Templates, max_pages: usize) -> Self {
+        Self {
+            templates,
+            max_pages,
+        }
     }
 
     pub fn templates(&self) -> &Templates {
@@ -70,6 +80,26 @@ impl Renderer {
         draft: bool,
         created: Timestamp,
     ) -> Result<Vec<u8>, RenderError> {
+        let pages = self.pages(note)?;
+        let spec = note.spec;
+        let number = note.number.to_string();
+        let meta = pdf::Metadata {
+            title: &spec.subject,
+            author: &spec.from,
+            subject: &number,
+            language: spec.language.code(),
+            created,
+        };
+        Ok(pdf::write(&pages, &meta, draft)?)
+    }
+
+    /// How many pages `note` runs to, laid out without writing the PDF: enough to know
+    /// that it can be printed within `render.max_pages`.
+    pub fn page_count(&self, note: &NoteDocument<'_>) -> Result<usize, RenderError> {
+        self.pages(note).map(|pages| pages.len())
+    }
+
+    fn pages(&self, note: &NoteDocument<'_>) -> Result<Vec<layout::Page>, RenderError> {
         let spec = note.spec;
         let labels = Labels::of(spec.language);
         let markup = match &spec.content {
@@ -89,21 +119,14 @@ impl Renderer {
             marking: spec.marking.map(|m| m.to_string()),
             language: spec.language.code().to_uppercase(),
         };
-        let pages = layout::layout(&header, &blocks, &footer, Fonts::get()).map_err(|source| {
-            RenderError::Glyph {
+        layout::layout(&header, &blocks, &footer, Fonts::get(), self.max_pages).map_err(|e| match e
+        {
+            LayoutError::Glyph(source) => RenderError::Glyph {
                 field: field_with(spec, &markup, source.c),
                 source,
-            }
-        })?;
-        let number = note.number.to_string();
-        let meta = pdf::Metadata {
-            title: &spec.subject,
-            author: &spec.from,
-            subject: &number,
-            language: spec.language.code(),
-            created,
-        };
-        Ok(pdf::write(&pages, &meta, draft)?)
+            },
+            LayoutError::TooLong { max } => RenderError::TooLong { max },
+        })
     }
 }
 

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::documents::IssuedPdf;
 use super::review::brussels_time;
 use super::{Service, ServiceError};
 use crate::clock::brussels_date;
@@ -14,16 +15,19 @@ use crate::store::{Delivery, Document, MailKind, NewMail, Principal, WriteTx};
 use crate::workflow::{Event, NoteState, transition};
 
 impl Service {
-    /// Renders the final PDF (no DRAFT mark), stores its bytes and SHA-256, and queues one
-    /// email per address of the note's distribution lists, inside the caller's
-    /// transaction: the note is issued with all of it or not at all.
+    /// Stores the final PDF (no DRAFT mark, rendered before the transaction by
+    /// [`Service::issued_pdf`]; the caller has checked, under the note's lock, that it is
+    /// of the current version) and its SHA-256, and queues one email per address of the
+    /// note's distribution lists, inside the caller's transaction: the note is issued with
+    /// all of it or not at all.
     pub(super) async fn issue(
         &self,
         tx: &mut WriteTx,
         note: &Note,
+        pdf: IssuedPdf,
         now: Timestamp,
     ) -> Result<(), ServiceError> {
-        let bytes = self.render(note, note.version, false, now).await?;
+        let bytes = pdf.bytes;
         let sha256 = secret::hex(&Sha256::digest(&bytes));
         let too_large = bytes.len() as u64 > self.workflow.max_attachment;
         tx.store_document(
@@ -195,6 +199,7 @@ impl Service {
         let now = self.clock.now();
         let spec = NoteSpec::from_json(spec, &self.vocabulary, brussels_date(now))?;
         super::registry::in_scope(who, &spec.unit)?;
+        self.refuse_overlong(&spec).await?;
         let note = self
             .store
             .register_revision(&of, &spec.to_json(), who, now)

@@ -24,7 +24,7 @@ use crate::render::{RenderError, Renderer, TemplateError, Templates};
 use crate::store::{Store, StoreError};
 use crate::workflow::{Step, WorkflowError};
 
-pub use documents::Pdf;
+pub use documents::{Pdf, RenderHold};
 pub use mailing::{LEASE, Try};
 pub use people::PeopleError;
 pub use registry::{ListQuery, NotePage};
@@ -88,6 +88,8 @@ pub struct Service {
     store: Store,
     vocabulary: Arc<Vocabulary>,
     renderer: Arc<Renderer>,
+    /// Every render passes here: `render.concurrency` at once, the last drafts kept.
+    renders: Arc<documents::RenderGate>,
     first_number: i64,
     clock: Arc<dyn Clock>,
     workflow: Arc<Workflow>,
@@ -112,7 +114,8 @@ impl Service {
         Ok(Self {
             store,
             vocabulary: Arc::new(settings.vocabulary(templates.names())),
-            renderer: Arc::new(Renderer::new(templates)),
+            renderer: Arc::new(Renderer::new(templates, settings.render.max_pages())),
+            renders: Arc::new(documents::RenderGate::new(settings.render.slots())),
             first_number: settings.registry.first_number,
             clock,
             workflow: Arc::new(Workflow {

@@ -40,6 +40,7 @@ impl Service {
         let today = brussels_date(now);
         let spec = NoteSpec::from_json(body, &self.vocabulary, today)?;
         in_scope(who, &spec.unit)?;
+        self.refuse_overlong(&spec).await?;
         let note = self
             .store
             .register(NewNote {
@@ -85,6 +86,7 @@ impl Service {
         }
         let spec = NoteSpec::from_json(body, &self.vocabulary, brussels_date(note.created_at))?;
         in_scope(who, &spec.unit)?;
+        self.refuse_overlong(&spec).await?;
         let registered: Vec<&str> = note.codes.iter().map(|c| c.name.as_str()).collect();
         let sent: Vec<&str> = spec.codes.iter().map(|c| c.as_str()).collect();
         if registered != sent {

@@ -5,6 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
+use super::documents::IssuedPdf;
 use super::{Service, ServiceError};
 use crate::note::{Note, SpecError};
 use crate::secret;
@@ -105,9 +106,13 @@ impl Service {
     /// Starts the approval chain: the first step's approvers get their links by email.
     #[tracing::instrument(skip_all, fields(note = id, by = %who.name))]
     pub async fn submit(&self, who: &Principal, id: &str) -> Result<Note, ServiceError> {
+        let rendered = self.render_for_submit(who, id).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut note = self.lock_to_act_on(&mut tx, who, id).await?;
+        if note.version != rendered {
+            return Err(ServiceError::Stale(note.id));
+        }
         note.state = transition(note.state, Event::Submit)?;
         let round = note.review.as_ref().map_or(0, |r| r.round) + 1;
         let review = Review::start(
@@ -173,6 +178,9 @@ impl Service {
     /// Records an approver's decision, once: the link's pending tokens are spent with
     /// `UPDATE … WHERE status = 'pending'` under the note's lock, and what the decision
     /// causes (next step's links, issuing, the drafter's notice) commits with it.
+    /// The final PDF is never rendered inside that transaction, which holds SQLite's only
+    /// writer: a decision found to issue the note is rolled back, the PDF rendered, and the
+    /// decision recorded again with it.
     #[tracing::instrument(skip_all)]
     pub async fn decide(
         &self,
@@ -180,6 +188,33 @@ impl Service {
         form: DecisionForm,
         client: &ClientInfo,
     ) -> Result<(Note, Decision), ServiceError> {
+        let now = self.clock.now();
+        let mut issued = None;
+        // A note in review cannot change version, so a second try is the last one needed;
+        // the third is only there to end the loop with an error rather than spin.
+        for _ in 0..3 {
+            match self
+                .decide_with(secret, form.clone(), client, now, issued.take())
+                .await?
+            {
+                Decided::Recorded(note, decision) => return Ok((note, decision)),
+                Decided::RenderFirst(note) => issued = Some(self.issued_pdf(&note, now).await?),
+            }
+        }
+        Err(ServiceError::Internal(
+            "the note kept changing while its final PDF was rendered".to_owned(),
+        ))
+    }
+
+    /// One try at recording a decision, with the final PDF if it was rendered already.
+    async fn decide_with(
+        &self,
+        secret: &str,
+        form: DecisionForm,
+        client: &ClientInfo,
+        now: Timestamp,
+        issued: Option<IssuedPdf>,
+    ) -> Result<Decided, ServiceError> {
         let found = self
             .store
             .approval_token(&secret::digest(secret))
@@ -219,7 +254,6 @@ impl Service {
             return Err(invalid("comment", "a comment is at most 10,000 characters"));
         }
 
-        let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut note = tx
             .lock_note(found.note_id)
@@ -287,9 +321,12 @@ impl Service {
                 }
             }
             Outcome::Approved => {
+                let Some(pdf) = issued.filter(|pdf| pdf.version == note.version) else {
+                    return Ok(Decided::RenderFirst(note)); // rolls back
+                };
                 tx.close_tokens(note.id).await?;
                 note.state = transition(note.state, Event::Approve)?;
-                self.issue(&mut tx, &note, now).await?;
+                self.issue(&mut tx, &note, pdf, now).await?;
             }
         }
         note.review = Some(review);
@@ -297,7 +334,7 @@ impl Service {
         tx.commit().await?;
         self.wake_mailer();
         tracing::info!(number = %note.number, ?outcome, "decision recorded");
-        Ok((note, decision))
+        Ok(Decided::Recorded(note, decision))
     }
 
     /// Sends one reminder, with a new link, to each approver who has not decided
@@ -409,6 +446,13 @@ impl Service {
         .await?;
         Ok(())
     }
+}
+
+/// What one try at recording a decision came to.
+enum Decided {
+    Recorded(Note, Decision),
+    /// The decision issues this note, whose final PDF must be rendered first.
+    RenderFirst(Note),
 }
 
 fn decision_action(decision: Decision) -> &'static str {

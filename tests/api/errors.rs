@@ -285,3 +285,70 @@ async fn unknown_notes_bad_queries_and_forbidden_edits() {
     assert_eq!(status, 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn bidirectional_and_invisible_characters_and_oversized_fields_are_422s() {
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let note = app.register(&spec(&["JAI"])).await;
+    let id = note["id"].to_string();
+    let template =
+        |fields: Value| patched(&json!({"body": null, "template": "note", "fields": fields}));
+    let cases = [
+        (
+            json!({"subject": "Invoice \u{202E}fdp.exe"}),
+            "subject",
+            "bidirectional",
+        ),
+        (
+            json!({"body": "Text \u{2067}isolated\u{2069}"}),
+            "body",
+            "bidirectional",
+        ),
+        (json!({"from": "Presi\u{200B}dency"}), "from", "U+200B"),
+        (
+            json!({"to": "Delegations\u{FEFF}"}),
+            "to",
+            "invisible format character",
+        ),
+        (json!({"initials": "AB/\u{00AD}cd"}), "initials", "U+00AD"),
+    ];
+    for (patch, field, message) in cases {
+        let body = patched(&patch);
+        for response in [app.post_note(&body).await, app.put_note(&id, &body).await] {
+            let (status, error) = error_of(response).await;
+            assert_eq!(status, 422, "{patch}: {error}");
+            assert_eq!(error["field"], field, "{patch}: {error}");
+            assert!(
+                error["message"].as_str().unwrap().contains(message),
+                "{error}"
+            );
+        }
+    }
+    let (status, error) = error_of(
+        app.post_note(&template(json!({"text": "a\u{202D}b"})))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (422, Some("fields.text")),
+        "{error}"
+    );
+    let long = "word ".repeat(400_001);
+    let (status, error) = error_of(app.post_note(&template(json!({"text": long}))).await).await;
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (422, Some("fields")),
+        "{error}"
+    );
+    // Zero-width characters keep their place in the body.
+    let fine = app
+        .post_note(&patched(
+            &json!({"body": "zero\u{200B}width\u{200D}joiner"}),
+        ))
+        .await;
+    assert_eq!(fine.status(), 201);
+    assert_eq!(app.all_notes().await.len(), 2, "nothing else was stored");
+    app.stop().await;
+}

@@ -113,7 +113,8 @@ pub struct TestApp {
     pub token: String,
     pub admin_token: String,
     pub clock: Arc<ShiftedClock>,
-    /// The running application's use cases, for making more tokens and people.
+    /// The running application's use cases: for making more tokens and people, and for
+    /// what no endpoint reaches (holding renders).
     pub service: Service,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,

@@ -10,6 +10,7 @@ mod helpers;
 mod mail_tls;
 mod outbox;
 mod registration;
+mod rendering;
 mod restart;
 mod scope;
 mod series;
