@@ -1,0 +1,53 @@
+//! An attacker's and a careless operator's read of the hardening work (issue 10): each
+//! test reproduces a finding of that review and fails on the code before its fix.
+
+use notesd::address::EmailAddress;
+use notesd::store::Role;
+
+use crate::helpers::{TestApp, TestDb, UNIT, new_token, settings_for};
+
+/// `GET /api/notes` with `token`: its status.
+async fn list_status(app: &TestApp, token: &str) -> u16 {
+    app.client
+        .get(app.url("/api/notes"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the request is answered")
+        .status()
+        .as_u16()
+}
+
+/// Disabling a person ends the tokens made with their address whatever its case, also
+/// when the capitals are not ASCII ones (SQLite's `lower()` folds only A to Z).
+async fn disabling_a_person_ends_their_tokens_in_any_case(db: TestDb) {
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let typed: EmailAddress = "Élodie.Martin@council.example".parse().expect("an address");
+    let token = new_token(&app.service, "Élodie", Role::Drafter, Some(&typed), &[UNIT]).await;
+    assert_eq!(list_status(&app, &token).await, 200);
+
+    let person: EmailAddress = "élodie.martin@council.example".parse().expect("an address");
+    app.service
+        .add_user(&person, "Élodie Martin", Role::Drafter, &[UNIT.to_owned()])
+        .await
+        .expect("a person");
+    let ended = app.service.disable_user(&person).await.expect("disabled");
+    assert_eq!(ended, 1, "the token made with her address ends");
+    assert_eq!(list_status(&app, &token).await, 401);
+    app.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test]
+async fn disabling_a_person_ends_their_tokens_in_any_case_on_sqlite() {
+    disabling_a_person_ends_their_tokens_in_any_case(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn disabling_a_person_ends_their_tokens_in_any_case_on_postgres() {
+    if let Some(db) =
+        TestDb::postgres("disabling_a_person_ends_their_tokens_in_any_case_on_postgres").await
+    {
+        disabling_a_person_ends_their_tokens_in_any_case(db).await;
+    }
+}
