@@ -2,6 +2,7 @@
 //! test reproduces a finding of that review and fails on the code before its fix.
 
 use notesd::address::EmailAddress;
+use notesd::mail::SmtpUrl;
 use notesd::store::Role;
 
 use crate::helpers::{TestApp, TestDb, UNIT, new_token, settings_for};
@@ -49,5 +50,21 @@ async fn disabling_a_person_ends_their_tokens_in_any_case_on_postgres() {
         TestDb::postgres("disabling_a_person_ends_their_tokens_in_any_case_on_postgres").await
     {
         disabling_a_person_ends_their_tokens_in_any_case(db).await;
+    }
+}
+
+/// An operator who leaves out the host (or the `@`) of `mail.smtp_url` must not find the
+/// password in `notesd check`'s output or the daemon's log.
+#[test]
+fn a_malformed_smtp_url_is_never_repeated_with_its_password() {
+    for url in [
+        "smtps://notes:hunter2",
+        "smtps://notes:hunter2/",
+        "smtp://notes:hunter2?tls=required",
+    ] {
+        let error = SmtpUrl::parse(url)
+            .expect_err("not a usable URL")
+            .to_string();
+        assert!(!error.contains("hunter2"), "{url}: {error}");
     }
 }
