@@ -68,3 +68,27 @@ fn a_malformed_smtp_url_is_never_repeated_with_its_password() {
         assert!(!error.contains("hunter2"), "{url}: {error}");
     }
 }
+
+/// A `mail.dir` others can write to (an operator's `/tmp/notesd-mail`): a symbolic link
+/// planted under the name of the next `.eml.partial` (predictable: note and row ids) must
+/// not make the daemon overwrite the file it points to, such as its own database.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_planted_link_in_the_mail_folder_is_replaced_not_followed() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let victim = dir.path().join("notesd.db");
+    std::fs::write(&victim, b"the registry").expect("written");
+    let partial = dir.path().join(".notesd.1.1@council.example.eml.partial");
+    std::os::unix::fs::symlink(&victim, &partial).expect("a link");
+
+    notesd::files::write_private(&partial, b"From: notes@council.example")
+        .await
+        .expect("written");
+    assert_eq!(std::fs::read(&victim).expect("read"), b"the registry");
+    let written = std::fs::symlink_metadata(&partial).expect("the new file");
+    assert!(written.file_type().is_file(), "a file, not the link");
+    assert_eq!(
+        std::fs::read(&partial).expect("read"),
+        b"From: notes@council.example"
+    );
+}
