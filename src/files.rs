@@ -28,17 +28,25 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to a new file at `path`, mode 0600 from its creation on.
+/// Writes `bytes` to a new file at `path`, mode 0600 from its creation on. Whatever was
+/// at `path` is removed first and the file is created exclusively, so that a symbolic link
+/// planted there (in a `mail.dir` others may write to) is replaced, never followed: the
+/// file it points to is neither truncated nor made 0600.
 pub async fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use tokio::io::AsyncWriteExt;
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let mut options = tokio::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(PRIVATE_FILE);
     let mut file = options.open(path).await?;
-    // The umask may have taken bits off at creation; a file that already existed kept its
-    // own mode.
-    set_mode(path, PRIVATE_FILE)?;
+    // The umask may have taken bits off at creation: set on the open file, not by path.
+    #[cfg(unix)]
+    file.set_permissions(std::fs::Permissions::from_mode(PRIVATE_FILE))
+        .await?;
     file.write_all(bytes).await?;
     file.flush().await
 }

@@ -87,8 +87,7 @@ impl std::fmt::Debug for SmtpUrl {
 impl SmtpUrl {
     pub fn parse(text: &str) -> Result<Self, SmtpUrlError> {
         let url = url::Url::parse(text).map_err(|e| SmtpUrlError::NotUrl {
-            // The URL may carry a password: only its scheme and host are repeated.
-            url: text.split('@').next_back().unwrap_or_default().to_owned(),
+            url: without_credentials(text),
             reason: e.to_string(),
         })?;
         let asked = url
@@ -149,6 +148,20 @@ impl SmtpUrl {
             TlsMode::Opportunistic => Tls::Opportunistic(parameters()?),
             TlsMode::None => Tls::None,
         })
+    }
+}
+
+/// A URL that did not parse, as an error may repeat it: what follows its last `@`, the
+/// host. Without an `@`, `smtps://user:secret` reads as a host and a port, so whatever
+/// follows the first `:` of the authority is left out as well.
+fn without_credentials(text: &str) -> String {
+    if let Some((_, host)) = text.rsplit_once('@') {
+        return host.to_owned();
+    }
+    let authority = text.find("://").map_or(0, |i| i + 3);
+    match text[authority..].find(':') {
+        Some(colon) => format!("{}…", &text[..authority + colon + 1]),
+        None => text.to_owned(),
     }
 }
 

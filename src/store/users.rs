@@ -103,15 +103,28 @@ impl Store {
         if found.rows_affected() == 0 {
             return Ok(None);
         }
-        let revoked = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE lower(email) = $2 AND revoked_at IS NULL",
+        // Addresses are compared as `key` folds them, not with SQL's `lower()`: SQLite's
+        // folds only A to Z, and would leave `Élodie@…`'s tokens working.
+        let live = sqlx::query(
+            "SELECT id, email FROM api_tokens WHERE email IS NOT NULL AND revoked_at IS NULL",
         )
-        .bind(now.to_string())
-        .bind(key(email))
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
+        let mut revoked = 0;
+        for row in live {
+            let address: String = row.try_get("email")?;
+            if address.to_lowercase() != key(email) {
+                continue;
+            }
+            revoked += sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+                .bind(now.to_string())
+                .bind(row.try_get::<i64, _>("id")?)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
         tx.commit().await?;
-        Ok(Some(revoked.rows_affected()))
+        Ok(Some(revoked))
     }
 }
 
