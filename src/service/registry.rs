@@ -157,7 +157,7 @@ impl Service {
         id: &str,
     ) -> Result<Note, ServiceError> {
         let note = self.note(id).await?;
-        in_scope(who, unit_of(&note))?;
+        stored_in_scope(who, &note)?;
         Ok(note)
     }
 
@@ -169,7 +169,7 @@ impl Service {
         id: &str,
     ) -> Result<Note, ServiceError> {
         let note = self.lock(tx, id).await?;
-        in_scope(who, unit_of(&note))?;
+        stored_in_scope(who, &note)?;
         Ok(note)
     }
 
@@ -257,6 +257,12 @@ fn decode_cursor(cursor: &str) -> Option<NoteId> {
 pub(super) fn in_scope(who: &Principal, unit: &str) -> Result<(), ServiceError> {
     who.may_act_on(unit)
         .map_err(|refusal| ServiceError::Forbidden(refusal.to_string()))
+}
+
+/// 403 unless `who` may act on a stored note, without naming the note's unit.
+fn stored_in_scope(who: &Principal, note: &Note) -> Result<(), ServiceError> {
+    who.may_act_on(unit_of(note))
+        .map_err(|refusal| ServiceError::Forbidden(refusal.of_stored_note().to_string()))
 }
 
 /// The unit of a note's current version.

@@ -68,6 +68,21 @@ pub enum OutOfScope {
         units: String,
         unit: String,
     },
+    /// [`OutOfScope::OtherUnit`] about a stored note: its unit is not named to someone
+    /// who may not read it.
+    #[error("{who} acts on the notes of {units}, and this one is of none of them")]
+    NotOfUnits { who: String, units: String },
+}
+
+impl OutOfScope {
+    /// The refusal as said of a stored note, whose unit must not leak to a drafter who
+    /// may not read it (reading it is 404).
+    pub fn of_stored_note(self) -> Self {
+        match self {
+            Self::OtherUnit { who, units, .. } => Self::NotOfUnits { who, units },
+            other => other,
+        }
+    }
 }
 
 impl Principal {

@@ -92,3 +92,47 @@ async fn a_planted_link_in_the_mail_folder_is_replaced_not_followed() {
         b"From: notes@council.example"
     );
 }
+
+/// Acting on another unit's note is 403 (INTERFACE.md), but the refusal must not name
+/// that note's unit: reading it is 404 so that a drafter learns nothing of it, and note
+/// ids are consecutive, so the message would map every note to its unit.
+async fn a_refusal_to_act_does_not_name_the_notes_unit(db: TestDb) {
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let mut other = crate::helpers::spec(&["JAI"]);
+    other["unit"] = "COSI.2".into();
+    let created = app
+        .client
+        .post(app.url("/api/notes"))
+        .bearer_auth(&app.admin_token)
+        .json(&other)
+        .send()
+        .await
+        .expect("the request is answered");
+    assert_eq!(created.status().as_u16(), 201);
+    let id = created.json::<serde_json::Value>().await.expect("JSON")["id"].clone();
+
+    for action in ["submit", "withdraw", "revise"] {
+        let response = app.post(&format!("/api/notes/{id}/{action}")).await;
+        assert_eq!(response.status().as_u16(), 403, "{action}");
+        let answer: serde_json::Value = response.json().await.expect("JSON");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(UNIT), "{action}: {message}");
+        assert!(!message.contains("COSI"), "{action}: {message}");
+    }
+    app.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test]
+async fn a_refusal_to_act_does_not_name_the_notes_unit_on_sqlite() {
+    a_refusal_to_act_does_not_name_the_notes_unit(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn a_refusal_to_act_does_not_name_the_notes_unit_on_postgres() {
+    if let Some(db) =
+        TestDb::postgres("a_refusal_to_act_does_not_name_the_notes_unit_on_postgres").await
+    {
+        a_refusal_to_act_does_not_name_the_notes_unit(db).await;
+    }
+}
