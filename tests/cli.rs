@@ -695,7 +695,7 @@ async fn scope_and_revocation_hold_on_a_running_daemon() {
         .unwrap();
     assert_eq!(edit.status(), 403);
     let said = edit.text().await.unwrap();
-    assert!(said.contains("COSI.2"), "{said}");
+    assert!(said.contains("JAI.1") && !said.contains("COSI.2"), "{said}");
     // COSI.2's drafter does, with the scheme in lower case.
     let read = client
         .get(&url)
