@@ -39,4 +39,15 @@ mod tests {
         assert_eq!(hash_a.len(), 64);
         assert!(!hash_a.contains(&a[4..]));
     }
+
+    #[test]
+    fn hex_is_two_lower_case_digits_per_byte_in_order() {
+        assert_eq!(hex(&[]), "");
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff, 0x7e]), "000fa0ff7e");
+        // The SHA-256 of "abc" (FIPS 180-2, appendix B.1).
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }

@@ -816,12 +816,14 @@ mod tests {
                     .any(|l| l.text() == "6762/22" && l.y == 58.0)
             );
             assert!(page.lines.iter().any(|l| l.text() == "JAI.1"));
-            let body: Vec<&Line> = page
+            // Below the body's lowest baseline sit only the footer's two lines (58 and 45).
+            let below: Vec<(f32, String)> = page
                 .lines
                 .iter()
-                .filter(|l| l.y > BODY_BOTTOM - 0.01 && l.y < 700.0 && l.size == BODY_SIZE)
+                .filter(|l| l.y < BODY_BOTTOM && l.y != 58.0 && l.y != 45.0)
+                .map(|l| (l.y, l.text()))
                 .collect();
-            assert!(body.iter().all(|l| l.y >= BODY_BOTTOM));
+            assert!(below.is_empty(), "page {}: {below:?} under the body", n + 1);
         }
         assert_eq!(
             pages

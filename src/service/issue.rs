@@ -128,9 +128,11 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let note = self.lock(&mut tx, id).await?;
         if !tx.requeue_delivery(note.id, recipient, now).await? {
-            return Err(ServiceError::NotFound(format!(
-                "{id}: no failed delivery to `{recipient}`"
-            )));
+            return Err(super::Missing::FailedDelivery {
+                note: id.to_owned(),
+                recipient: recipient.to_owned(),
+            }
+            .into());
         }
         let mut entry = crate::store::AuditEntry::by(now, who, "delivery re-queued", None);
         entry.detail = Some(recipient.to_owned());

@@ -16,7 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use super::review::{brussels_time, signed};
-use super::{Service, ServiceError};
+use super::{Missing, Service, ServiceError};
 use crate::mail::{Attachment, Letter, SendError, backoff};
 use crate::note::NoteId;
 use crate::store::{AuditEntry, Finish, MailKind, OutboxRow};
@@ -82,7 +82,7 @@ impl Service {
                     .store
                     .note(row.note_id)
                     .await?
-                    .ok_or_else(|| ServiceError::NotFound(row.note_id.to_string()))?;
+                    .ok_or_else(|| Missing::Note(row.note_id.to_string()))?;
                 let version = context
                     .get("version")
                     .and_then(Value::as_i64)
@@ -208,6 +208,7 @@ impl Service {
             }
         }
         tx.commit().await?;
+        self.mail_recorded.send_modify(|n| *n += tries.len() as u64);
         Ok(finishes)
     }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
 use crate::config::{Recipient, Settings};
@@ -37,8 +37,8 @@ pub use tokens::{AuthError, TokenError, TokenRequest};
 pub enum ServiceError {
     #[error("{0}")]
     Invalid(#[from] SpecError),
-    #[error("no note with id {0}")]
-    NotFound(String),
+    #[error(transparent)]
+    NotFound(#[from] Missing),
     #[error("{0}")]
     Workflow(#[from] WorkflowError),
     #[error("note {0} was changed by someone else meanwhile; reload it and apply your edit again")]
@@ -54,6 +54,15 @@ pub enum ServiceError {
     /// A bug, not a user's mistake: logged, answered with a generic 500.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// What a request named that is not there; each says only what is known to be missing.
+#[derive(Debug, thiserror::Error)]
+pub enum Missing {
+    #[error("no note with id {0}")]
+    Note(String),
+    #[error("note {note} has no failed delivery to `{recipient}`")]
+    FailedDelivery { note: String, recipient: String },
 }
 
 /// The service cannot start with this configuration.
@@ -95,6 +104,9 @@ pub struct Service {
     workflow: Arc<Workflow>,
     /// Woken after a commit that queued mail, so the worker sends at once.
     mail_queued: Arc<Notify>,
+    /// Tries recorded so far, bumped after each commit of a batch: what anything that must
+    /// know mail was recorded (the tests, above all) waits on, instead of on time.
+    mail_recorded: Arc<watch::Sender<u64>>,
     /// The last issued PDF read, by note (see `issued_pdf`).
     last_issued: Arc<std::sync::Mutex<Option<IssuedBytes>>>,
 }
@@ -131,6 +143,7 @@ impl Service {
                 give_up_after: mail.give_up_after,
             }),
             mail_queued: Arc::new(Notify::new()),
+            mail_recorded: Arc::new(watch::Sender::new(0)),
             last_issued: Arc::default(),
         })
     }
@@ -142,6 +155,12 @@ impl Service {
     /// What the mail worker waits on between polls.
     pub fn mail_queued(&self) -> Arc<Notify> {
         self.mail_queued.clone()
+    }
+
+    /// Changes after each batch of mail results is committed; holds how many tries have
+    /// been recorded since the service started.
+    pub fn mail_recorded(&self) -> watch::Receiver<u64> {
+        self.mail_recorded.subscribe()
     }
 
     fn wake_mailer(&self) {

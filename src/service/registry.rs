@@ -138,7 +138,7 @@ impl Service {
 
     /// One note by its id as written in a URL, whoever asks: for links and the workers.
     pub async fn note(&self, id: &str) -> Result<Note, ServiceError> {
-        let not_found = || ServiceError::NotFound(id.to_owned());
+        let not_found = || ServiceError::from(super::Missing::Note(id.to_owned()));
         let id: NoteId = id.parse().map_err(|_| not_found())?;
         self.store.note(id).await?.ok_or_else(not_found)
     }
@@ -148,7 +148,7 @@ impl Service {
         let note = self.note(id).await?;
         match who.may_act_on(unit_of(&note)) {
             Ok(()) => Ok(note),
-            Err(_) => Err(ServiceError::NotFound(id.to_owned())),
+            Err(_) => Err(ServiceError::from(super::Missing::Note(id.to_owned()))),
         }
     }
 

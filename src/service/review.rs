@@ -375,7 +375,7 @@ impl Service {
 
     /// Locks a note by its id as written in a URL.
     pub(super) async fn lock(&self, tx: &mut WriteTx, id: &str) -> Result<Note, ServiceError> {
-        let not_found = || ServiceError::NotFound(id.to_owned());
+        let not_found = || ServiceError::from(super::Missing::Note(id.to_owned()));
         let id = id.parse().map_err(|_| not_found())?;
         tx.lock_note(id).await?.ok_or_else(not_found)
     }

@@ -131,29 +131,42 @@ pub async fn submitted(app: &TestApp, smtp: &SmtpServer) -> (String, Vec<Receive
 
 /// Waits until the worker recorded `n` mails of a note as sent.
 async fn wait_mailed(app: &TestApp, id: &str, n: usize) {
-    let started = std::time::Instant::now();
-    while audit(app, id)
-        .await
-        .iter()
-        .filter(|e| e["action"] == "mailed")
-        .count()
-        < n
-    {
-        assert!(started.elapsed() < WAIT, "mails not recorded");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    app.until_mail(&format!("{n} mails of note {id} recorded"), || async move {
+        audit(app, id)
+            .await
+            .iter()
+            .filter(|e| e["action"] == "mailed")
+            .count()
+            >= n
+    })
+    .await;
+}
+
+/// Stops `smtp` and returns once its port refuses connections: what follows meets a
+/// server that is gone, not one still closing.
+pub async fn stop_smtp(smtp: SmtpServer) {
+    let addr = smtp.addr;
+    smtp.stop();
+    drop(smtp);
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        tokio::task::yield_now().await;
     }
 }
 
-async fn wait_state(app: &TestApp, id: &str, state: &str) -> Value {
-    let started = std::time::Instant::now();
-    loop {
-        let note = note(app, id).await;
-        if note["state"] == state {
-            return note;
-        }
-        assert!(started.elapsed() < WAIT, "note still {}", note["state"]);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+/// How many outbox rows are in one of `statuses`.
+async fn outbox_rows(db: &TestDb, statuses: &[&str]) -> i64 {
+    let store = app_store(db).await;
+    let mut count = 0;
+    for status in statuses {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = $1")
+            .bind(*status)
+            .fetch_one(&store)
+            .await
+            .expect("the outbox");
+        count += n;
     }
+    store.close().await;
+    count
 }
 
 #[tokio::test]
@@ -239,7 +252,7 @@ async fn looking_at_a_link_changes_nothing() {
     let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
     let (id, mails) = submitted(&app, &smtp).await;
     // Let the worker record the mails it sent before taking the snapshot.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_mailed(&app, &id, 2).await;
     let link = link_for(&app, &mails, A1);
     let tokens = || async {
         let store = app_store(&db).await;
@@ -394,7 +407,9 @@ async fn requesting_changes_needs_a_comment_and_the_drafter_is_told() {
     let comment = "Point 3 contradicts the Council's position of 12 May.";
     let (status, page) = decide(&app, &a1, "reject", comment).await;
     assert_eq!(status, 200, "{page}");
-    let viewed = wait_state(&app, &id, "changes_requested").await;
+    // The decision commits before its page is answered.
+    let viewed = note(&app, &id).await;
+    assert_eq!(viewed["state"], "changes_requested");
     assert_eq!(viewed["steps"][0]["status"], "changes_requested");
     let mails = smtp.wait_for(3, WAIT).await;
     let notice = mail_to(&mails, DRAFTER);
@@ -416,16 +431,19 @@ async fn approval_mail_waits_for_the_smtp_server_to_come_back() {
     let port = smtp.addr.port();
     let db = TestDb::sqlite();
     let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
-    smtp.stop();
-    drop(smtp);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop_smtp(smtp).await;
 
     let id = app.register(&spec(&["JAI"])).await["id"].to_string();
     assert_eq!(
         app.post(&format!("/api/notes/{id}/submit")).await.status(),
         200
     );
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Both approval mails were tried, and deferred.
+    let db = &db;
+    app.until_mail("both approval mails deferred", move || async move {
+        outbox_rows(db, &["deferred"]).await == 2
+    })
+    .await;
     let trail = audit(&app, &id).await;
     assert!(!trail.iter().any(|e| e["action"] == "mailed"), "{trail:?}");
 
@@ -535,7 +553,17 @@ async fn an_approver_who_has_not_decided_gets_one_reminder() {
     // Deciding through one spends both; and there is no second reminder.
     assert_eq!(decide(&app, &second, "reject", "Not yet.").await.0, 200);
     assert_eq!(open(&app, &first).await.0, 410);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // One more look for due reminders, as the worker's ticker makes, and every mail it
+    // could have queued sent and recorded.
+    app.service
+        .send_reminders()
+        .await
+        .expect("a look for reminders");
+    let db = &db;
+    app.until_mail("every mail sent", move || async move {
+        outbox_rows(db, &["queued", "deferred"]).await == 0
+    })
+    .await;
     let subjects: Vec<String> = smtp.to(A1).iter().map(|m| m.subject()).collect();
     assert_eq!(subjects.len(), 2, "{subjects:?}");
     assert_eq!(smtp.to(A2).len(), 2);
@@ -553,24 +581,21 @@ async fn the_embedded_default_writes_each_mail_as_an_eml_file() {
         app.post(&format!("/api/notes/{id}/submit")).await.status(),
         200
     );
-    let started = std::time::Instant::now();
-    let file = loop {
-        let found = std::fs::read_dir(&dir)
+    let eml = || {
+        std::fs::read_dir(&dir)
             .into_iter()
             .flatten()
             .flatten()
             .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "eml"));
-        if let Some(file) = found {
-            break file;
-        }
-        assert!(
-            started.elapsed() < WAIT,
-            "no .eml file in {}",
-            dir.display()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+            .find(|p| p.extension().is_some_and(|e| e == "eml"))
     };
+    let found = &eml;
+    app.until_mail(
+        &format!("an .eml file in {}", dir.display()),
+        move || async move { found().is_some() },
+    )
+    .await;
+    let file = eml().expect("the .eml file just seen");
     let text = std::fs::read_to_string(&file).expect("a readable .eml");
     assert!(text.contains("To: approver@presidency.example"), "{text}");
     assert!(text.contains("http://127.0.0.1:8080/approve/"), "{text}");

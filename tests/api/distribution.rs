@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Connection;
 
 use crate::approval::{A1, PUBLIC_URL, audit, decide, link_for, note};
-use crate::helpers::{TestApp, TestDb, settings_for, spec};
+use crate::helpers::{TestApp, TestDb, settings_for, spec, until_mail_of};
 use crate::smtp::SmtpServer;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -86,15 +86,17 @@ async fn deliveries(app: &TestApp, id: &str) -> Value {
 
 /// Waits until the note is distributed; returns its deliveries.
 async fn distributed(app: &TestApp, id: &str) -> Value {
-    let started = std::time::Instant::now();
-    while note(app, id).await["state"] != "distributed" {
-        assert!(
-            started.elapsed() < WAIT,
-            "not distributed: {}",
-            deliveries(app, id).await["summary"]
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    distributed_by(&[app], id).await
+}
+
+/// Waits until the note is distributed by any of `apps`, daemons sharing one database;
+/// returns its deliveries as the first one reports them.
+async fn distributed_by(apps: &[&TestApp], id: &str) -> Value {
+    let app = apps[0];
+    until_mail_of(apps, &format!("note {id} distributed"), || async move {
+        note(app, id).await["state"] == "distributed"
+    })
+    .await;
     deliveries(app, id).await
 }
 
@@ -252,12 +254,12 @@ async fn a_refused_address_fails_alone_and_a_deferred_one_is_sent_on_the_third_t
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let started = std::time::Instant::now();
-    while smtp.attempts(&refused) < 2 {
-        assert!(started.elapsed() < WAIT);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Until the second try is recorded (a row's attempts count recorded tries).
+    let (on, note_id, address) = (&app, id.as_str(), refused.as_str());
+    app.until_mail("the re-queued try recorded", move || async move {
+        by_recipient(&deliveries(on, note_id).await)[address]["attempts"] == 2
+    })
+    .await;
     let rows = by_recipient(&deliveries(&app, &id).await);
     assert_eq!(rows[&refused]["status"], "failed");
     assert_eq!(rows[&refused]["attempts"], 2);
@@ -271,6 +273,13 @@ async fn a_refused_address_fails_alone_and_a_deferred_one_is_sent_on_the_third_t
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+    // It says what is missing: the note is there, a failed delivery to that address is not.
+    let error: Value = response.json().await.expect("an error body");
+    assert_eq!(
+        error["error"]["message"],
+        format!("note {id} has no failed delivery to `nobody@example.org`"),
+        "{error}"
+    );
     app.stop().await;
 }
 
@@ -290,8 +299,7 @@ async fn deliveries_wait_for_an_unreachable_server() {
     let mails = smtp.wait_for(1, WAIT).await;
     let link = link_for(&app, &mails, A1);
     let page = crate::approval::open(&app, &link).await.1;
-    smtp.stop();
-    drop(smtp);
+    crate::approval::stop_smtp(smtp).await;
     let csrf = crate::approval::csrf_of(&page);
     assert_eq!(
         crate::approval::post_form(&app, &link, "approve", "", &csrf)
@@ -299,7 +307,14 @@ async fn deliveries_wait_for_an_unreachable_server() {
             .0,
         200
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Until every delivery was tried once and its failure recorded.
+    let (on, note_id) = (&app, id.as_str());
+    app.until_mail("every delivery tried", move || async move {
+        let report = deliveries(on, note_id).await;
+        let rows = report["deliveries"].as_array().cloned().unwrap_or_default();
+        !rows.is_empty() && rows.iter().all(|d| d["attempts"].as_i64() >= Some(1))
+    })
+    .await;
     let report = deliveries(&app, &id).await;
     assert_eq!(report["summary"]["deferred"], 28, "{}", report["summary"]);
     assert!(report["deliveries"][0]["last_error"].is_string());
@@ -327,7 +342,7 @@ async fn two_daemons_on_one_postgres_database_send_each_message_once() {
     let first = TestApp::spawn(&settings).await;
     let second = TestApp::spawn(&settings).await;
     let id = issued(&first, &smtp).await;
-    let report = distributed(&second, &id).await;
+    let report = distributed_by(&[&second, &first], &id).await;
     assert_eq!(report["summary"]["sent"], 128);
     for address in addresses(&settings) {
         assert_eq!(smtp.to(&address).len(), 1, "{address}");
@@ -462,11 +477,11 @@ async fn an_address_deferred_past_give_up_after_fails_with_its_last_reply() {
     smtp.refuse(&greylisted, "451 4.7.1 greylisted, try again later");
     let app = TestApp::spawn(&settings).await;
     let id = issued(&app, &smtp).await;
-    let started = std::time::Instant::now();
-    while smtp.attempts(&greylisted) < 2 {
-        assert!(started.elapsed() < WAIT, "no retry of a 451");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (server, address) = (&smtp, greylisted.as_str());
+    app.until_mail("a retry of a 451", move || async move {
+        server.attempts(address) >= 2
+    })
+    .await;
     let row = &by_recipient(&deliveries(&app, &id).await)[&greylisted];
     assert_eq!(row["status"], "deferred", "{row}");
     assert_eq!(note(&app, &id).await["state"], "issued");

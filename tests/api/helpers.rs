@@ -259,6 +259,56 @@ impl TestApp {
     }
 }
 
+/// The longest a test waits for the mail worker to record anything: a guard against a
+/// hang, far above what a passing test waits, never a measure of speed.
+const MAIL_SILENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl TestApp {
+    /// Waits until `done` holds, asking again each time the mail worker has committed a
+    /// batch of results: mail tests wait on that event instead of sleeping. `what` names the
+    /// awaited state when the worker falls silent first.
+    pub async fn until_mail<F, Fut>(&self, what: &str, done: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        until_mail_of(&[self], what, done).await;
+    }
+}
+
+/// `TestApp::until_mail` for daemons sharing one database: asks again when any of their
+/// workers has recorded a batch, since which of them records the awaited one is not known.
+pub async fn until_mail_of<F, Fut>(apps: &[&TestApp], what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let (tick, mut ticks) = tokio::sync::watch::channel(());
+    // Dropped on return, which ends the forwarding tasks.
+    let mut forwards = tokio::task::JoinSet::new();
+    for app in apps {
+        // Subscribed before the first look, so no batch falls between the two.
+        let mut recorded = app.service.mail_recorded();
+        let tick = tick.clone();
+        forwards.spawn(async move {
+            while recorded.changed().await.is_ok() {
+                tick.send_replace(());
+            }
+        });
+    }
+    loop {
+        // Seen before looking, so a batch recorded while `done` runs wakes the next wait.
+        ticks.borrow_and_update();
+        if done().await {
+            return;
+        }
+        tokio::time::timeout(MAIL_SILENCE, ticks.changed())
+            .await
+            .unwrap_or_else(|_| panic!("still waiting for {what}: no mail recorded"))
+            .expect("the sender lives as long as this wait");
+    }
+}
+
 /// A token that must be created, with the given units and no expiry.
 pub async fn new_token(
     service: &Service,
