@@ -208,6 +208,7 @@ impl Service {
             }
         }
         tx.commit().await?;
+        finishes.iter().for_each(|f| self.metrics.mail_finished(f));
         Ok(finishes)
     }
 
