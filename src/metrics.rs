@@ -259,3 +259,31 @@ impl Metrics {
         Ok(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{Metrics, Tallies};
+
+    #[test]
+    fn a_method_or_status_outside_the_standard_ones_is_one_series() {
+        let metrics = Metrics::default();
+        for method in ["BREW", "PROPFIND"] {
+            metrics.request(None, method, 999, Duration::from_millis(3));
+        }
+        let empty = Tallies {
+            notes: Vec::new(),
+            outbox: Vec::new(),
+        };
+        let text = metrics.encode(&empty).expect("the text");
+        let series = "notesd_http_request_duration_seconds_count\
+                      {route=\"unmatched\",method=\"other\",status=\"other\"} 2";
+        assert!(text.contains(series), "{text}");
+        assert!(
+            !text.contains("BREW") && !text.contains("PROPFIND"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+}
