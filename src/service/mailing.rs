@@ -208,6 +208,7 @@ impl Service {
             }
         }
         tx.commit().await?;
+        // Counted once committed: a batch tried again is not counted twice.
         finishes.iter().for_each(|f| self.metrics.mail_finished(f));
         Ok(finishes)
     }

@@ -143,6 +143,7 @@ impl Service {
         &self.store
     }
 
+    /// The measurements the HTTP layer adds requests to and `GET /metrics` encodes.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
     }
