@@ -9,6 +9,7 @@ pub mod config;
 pub mod files;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod note;
 pub mod reference;
 pub mod render;

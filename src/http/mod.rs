@@ -37,7 +37,6 @@ pub const PUBLIC_BODY: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Service,
-    counters: Arc<metrics::Counters>,
     pages: Arc<TemplateSet>,
 }
 
@@ -47,7 +46,7 @@ const OPENAPI: &str = include_str!("openapi.json");
 /// The routes; `pages` are the approval pages' templates (see [`approve::templates`]);
 /// a request body must have arrived within `body_timeout` (else 408).
 pub fn router(service: Service, pages: TemplateSet, body_timeout: Duration) -> Router {
-    let counters = Arc::new(metrics::Counters::default());
+    let measured = service.metrics().clone();
     // Without sign-in: small bodies only, refused by their declared length before any read.
     let public = Router::new()
         .route("/approve/{token}", get(approve::show).post(approve::decide))
@@ -93,13 +92,9 @@ pub fn router(service: Service, pages: TemplateSet, body_timeout: Duration) -> R
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(body_timeout, bound_body))
         .layer(middleware::map_response(no_store))
-        .layer(middleware::from_fn_with_state(
-            counters.clone(),
-            log_request,
-        ))
+        .layer(middleware::from_fn_with_state(measured, log_request))
         .with_state(AppState {
             service,
-            counters,
             pages: Arc::new(pages),
         })
 }
@@ -202,25 +197,23 @@ impl HttpBody for Deadline {
     }
 }
 
-/// One log line per request (method, path, status, time taken), and the request counted.
+/// One log line per request (method, path, status, time taken), and the request measured
+/// by its route's pattern, never its path.
 async fn log_request(
-    axum::extract::State(counters): axum::extract::State<Arc<metrics::Counters>>,
+    axum::extract::State(measured): axum::extract::State<Arc<crate::metrics::Metrics>>,
     request: Request,
     next: Next,
 ) -> Response {
     let method = request.method().clone();
-    let path = logged_path(
-        request
-            .extensions()
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str),
-        request.uri().path(),
-    );
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map(MatchedPath::as_str);
+    let path = logged_path(route, request.uri().path());
     let started = Instant::now();
     let response = next.run(request).await.into_response();
     let status = response.status().as_u16();
-    counters.record(status);
-    let ms = (started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
+    let took = started.elapsed();
+    measured.request(route, method.as_str(), status, took);
+    let ms = (took.as_secs_f64() * 1e5).round() / 100.0;
     if response.status().is_server_error() {
         tracing::warn!(%method, %path, status, ms, "request");
     } else {

@@ -169,7 +169,9 @@ impl Worker {
     ) {
         let (service, mailer) = (self.service.clone(), self.mailer.clone());
         tokio::spawn(async move {
+            let started = std::time::Instant::now();
             let result = send(&service, &mailer, &row).await;
+            service.metrics().send_ended(started.elapsed());
             if let Err(e) = &result {
                 tracing::warn!(outbox = row.id, to = %row.recipient, attempt = row.attempts, permanent = e.permanent, error = %e.message, "mail not accepted");
             }

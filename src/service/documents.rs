@@ -277,13 +277,17 @@ impl Service {
                 message: format!("the stored spec no longer validates: {}", e.message),
             })?;
         let (number, codes) = (note.number, note.codes.clone());
+        let measured = self.metrics.clone();
         self.run(move |renderer| {
             let document = NoteDocument {
                 spec: &spec,
                 number: &number,
                 codes: &codes,
             };
-            renderer.render(&document, draft, at)
+            let started = std::time::Instant::now();
+            let rendered = renderer.render(&document, draft, at);
+            measured.rendered(draft, started.elapsed());
+            rendered
         })
         .await
     }

@@ -208,6 +208,8 @@ impl Service {
             }
         }
         tx.commit().await?;
+        // Counted once committed: a batch tried again is not counted twice.
+        finishes.iter().for_each(|f| self.metrics.mail_finished(f));
         self.mail_recorded.send_modify(|n| *n += tries.len() as u64);
         Ok(finishes)
     }

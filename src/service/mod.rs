@@ -19,10 +19,11 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
 use crate::config::{Recipient, Settings};
+use crate::metrics::{Metrics, Tallies};
 use crate::note::{NoteId, SpecError, Vocabulary};
 use crate::render::{RenderError, Renderer, TemplateError, Templates};
-use crate::store::{Store, StoreError};
-use crate::workflow::{Step, WorkflowError};
+use crate::store::{DeliveryStatus, Store, StoreError};
+use crate::workflow::{NoteState, Step, WorkflowError};
 
 pub use documents::{Pdf, RenderHold};
 pub use mailing::{LEASE, Try};
@@ -109,6 +110,8 @@ pub struct Service {
     mail_recorded: Arc<watch::Sender<u64>>,
     /// The last issued PDF read, by note (see `issued_pdf`).
     last_issued: Arc<std::sync::Mutex<Option<IssuedBytes>>>,
+    /// What this process measured, for `GET /metrics`.
+    metrics: Arc<Metrics>,
 }
 
 impl Service {
@@ -145,11 +148,39 @@ impl Service {
             mail_queued: Arc::new(Notify::new()),
             mail_recorded: Arc::new(watch::Sender::new(0)),
             last_issued: Arc::default(),
+            metrics: Arc::default(),
         })
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The measurements the HTTP layer adds requests to and `GET /metrics` encodes.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Notes by state and outbox rows by status, as the database holds them now.
+    pub async fn tallies(&self) -> Result<Tallies, ServiceError> {
+        let notes = self.store.count_by_state().await?;
+        let outbox = self.store.count_mail_by_status().await?;
+        let count = |counts: &[(String, i64)], name: &str| {
+            counts
+                .iter()
+                .find(|(s, _)| s == name)
+                .map_or(0, |(_, n)| *n)
+        };
+        Ok(Tallies {
+            notes: NoteState::ALL
+                .iter()
+                .map(|&s| (s, count(&notes, s.as_str())))
+                .collect(),
+            outbox: DeliveryStatus::ALL
+                .iter()
+                .map(|&s| (s, count(&outbox, s.as_str())))
+                .collect(),
+        })
     }
 
     /// What the mail worker waits on between polls.

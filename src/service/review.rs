@@ -197,7 +197,10 @@ impl Service {
                 .decide_with(secret, form.clone(), client, now, issued.take())
                 .await?
             {
-                Decided::Recorded(note, decision) => return Ok((note, decision)),
+                Decided::Recorded(note, decision) => {
+                    self.metrics.decided(decision);
+                    return Ok((note, decision));
+                }
                 Decided::RenderFirst(note) => issued = Some(self.issued_pdf(&note, now).await?),
             }
         }

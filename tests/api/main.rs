@@ -9,6 +9,7 @@ mod errors;
 mod hardening;
 mod helpers;
 mod mail_tls;
+mod metrics;
 mod outbox;
 mod registration;
 mod rendering;
