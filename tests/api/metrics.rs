@@ -231,18 +231,14 @@ async fn scrape(app: &TestApp) -> Exposition {
     parse(&response.text().await.expect("a text"))
 }
 
-/// Scrapes until `done` holds: the worker records a send's result after the relay has
-/// answered, and no endpoint says when.
+/// Scrapes after each batch the mail worker records until `done` holds: the counts move
+/// when a send's result is committed, which the worker signals.
 async fn scrape_until(app: &TestApp, done: impl Fn(&Exposition) -> bool) -> Exposition {
-    let started = std::time::Instant::now();
-    loop {
-        let metrics = scrape(app).await;
-        if done(&metrics) {
-            return metrics;
-        }
-        assert!(started.elapsed() < WAIT, "not reached: {metrics:#?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.until_mail("the awaited mail counts", || async {
+        done(&scrape(app).await)
+    })
+    .await;
+    scrape(app).await
 }
 
 const SENDS: &str = "notesd_mail_sends_total";
