@@ -74,7 +74,9 @@ async fn start(dir: &Path, smtp: &SmtpServer) -> Daemon {
     let created = notesd(
         dir,
         &env,
-        &["token", "create", "--name", "Bench", "--role", "drafter"],
+        &[
+            "token", "create", "--name", "Bench", "--role", "drafter", "--unit", "JAI.1",
+        ],
     );
     assert!(created.status.success(), "{created:?}");
     let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
