@@ -2,6 +2,7 @@
 
 mod approval;
 mod concurrency;
+mod contract;
 mod distribution;
 mod documents;
 mod errors;
