@@ -1,5 +1,6 @@
 //! The HTTP surface: thin handlers that parse, call one use case and map its error.
 
+mod api;
 pub mod approve;
 mod error;
 mod extract;
@@ -19,7 +20,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use hyper::body::Frame;
 
 pub use error::ApiError;
@@ -40,44 +41,67 @@ pub struct AppState {
     pages: Arc<TemplateSet>,
 }
 
-/// The OpenAPI 3 description of the API, compiled in.
-const OPENAPI: &str = include_str!("openapi.json");
+/// The routes that need a bearer token, each path with what answers its methods.
+fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/api/notes", get(notes::list).post(notes::register)),
+        ("/api/notes/{id}", get(notes::get).put(notes::edit)),
+        ("/api/notes/{id}/pdf", get(notes::pdf)),
+        ("/api/notes/{id}/withdraw", post(notes::withdraw)),
+        ("/api/notes/{id}/submit", post(notes::submit)),
+        ("/api/notes/{id}/revise", post(notes::revise)),
+        ("/api/notes/{id}/deliveries", get(notes::deliveries)),
+        (
+            "/api/notes/{id}/deliveries/{recipient}/retry",
+            post(notes::retry_delivery),
+        ),
+        ("/api/notes/{id}/audit", get(notes::audit)),
+    ]
+}
+
+/// The routes anyone may call without signing in.
+fn public_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let document = api::document();
+    vec![
+        ("/approve/{token}", get(approve::show).post(approve::decide)),
+        ("/approve/{token}/pdf", get(approve::draft)),
+        ("/download/{token}", get(approve::download)),
+        ("/healthz", get(|| async { "ok\n" })),
+        ("/metrics", get(metrics::metrics)),
+        (
+            "/api/openapi.json",
+            get(move || async move { axum::Json(document.clone()) }),
+        ),
+    ]
+}
+
+/// Every path the router answers: the contract test walks them and checks that the
+/// OpenAPI document describes each method they take.
+pub fn route_paths() -> Vec<&'static str> {
+    api_routes()
+        .into_iter()
+        .chain(public_routes())
+        .map(|(path, _)| path)
+        .collect()
+}
 
 /// The routes; `pages` are the approval pages' templates (see [`approve::templates`]);
 /// a request body must have arrived within `body_timeout` (else 408).
 pub fn router(service: Service, pages: TemplateSet, body_timeout: Duration) -> Router {
     let measured = service.metrics().clone();
     // Without sign-in: small bodies only, refused by their declared length before any read.
-    let public = Router::new()
-        .route("/approve/{token}", get(approve::show).post(approve::decide))
-        .route("/approve/{token}/pdf", get(approve::draft))
-        .route("/download/{token}", get(approve::download))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics::metrics))
-        .route(
-            "/api/openapi.json",
-            get(|| async {
-                (
-                    [(axum::http::header::CONTENT_TYPE, "application/json")],
-                    OPENAPI,
-                )
-            }),
-        )
+    let public = public_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            router.route(path, route)
+        })
         .route_layer(DefaultBodyLimit::max(PUBLIC_BODY))
         .route_layer(middleware::from_fn(refuse_declared_over_public_limit));
-    Router::new()
-        .route("/api/notes", get(notes::list).post(notes::register))
-        .route("/api/notes/{id}", get(notes::get).put(notes::edit))
-        .route("/api/notes/{id}/pdf", get(notes::pdf))
-        .route("/api/notes/{id}/withdraw", post(notes::withdraw))
-        .route("/api/notes/{id}/submit", post(notes::submit))
-        .route("/api/notes/{id}/revise", post(notes::revise))
-        .route("/api/notes/{id}/deliveries", get(notes::deliveries))
-        .route(
-            "/api/notes/{id}/deliveries/{recipient}/retry",
-            post(notes::retry_delivery),
-        )
-        .route("/api/notes/{id}/audit", get(notes::audit))
+    api_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            router.route(path, route)
+        })
         .merge(public)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")

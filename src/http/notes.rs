@@ -6,55 +6,19 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
 
 use super::AppState;
+use super::api::{Audit, AuditView, Deliveries, ErrorBody, NoteList, NoteView, SpecSchema};
 use super::error::ApiError;
 use super::extract::{Caller, JsonBody, OptionalJsonBody};
 use crate::note::Note;
 use crate::service::{ListQuery, ServiceError};
-use crate::store::{Delivery, DeliveryStatus};
-
-/// A note as the API shows it (INTERFACE.md).
-fn view(note: &Note) -> Value {
-    json!({
-        "id": note.id,
-        "number": note.number.to_string(),
-        "register_id": note.number.register_id(),
-        "codes": note.codes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "state": note.state.as_str(),
-        "version": note.version,
-        "spec": note.spec,
-        "steps": note.review.as_ref().map(|r| json!(r.steps)).unwrap_or_else(|| json!([])),
-        "review_round": note.review.as_ref().map(|r| r.round),
-        "previous": note.previous,
-        "created_by": note.created_by,
-        "created_at": note.created_at.to_string(),
-        "updated_at": note.updated_at.to_string(),
-    })
-}
-
-/// A note as the list shows it: what tells notes apart, without the spec (the note's
-/// own GET gives it).
-fn summary(note: &Note) -> Value {
-    json!({
-        "id": note.id,
-        "number": note.number.to_string(),
-        "codes": note.codes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "state": note.state.as_str(),
-        "version": note.version,
-        "subject": note.subject(),
-        "unit": note.spec.get("unit"),
-        "created_at": note.created_at.to_string(),
-        "updated_at": note.updated_at.to_string(),
-    })
-}
 
 /// A note with its version as `ETag`, which `If-Match` on `PUT` names.
 fn with_etag(note: &Note) -> impl IntoResponse + use<> {
     (
         [(header::ETAG, format!("\"{}\"", note.version))],
-        Json(view(note)),
+        Json(NoteView::from(note)),
     )
 }
 
@@ -87,10 +51,25 @@ fn created(note: &Note) -> impl IntoResponse + use<> {
     (
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/notes/{}", note.id))],
-        Json(view(note)),
+        Json(NoteView::from(note)),
     )
 }
 
+/// The `{id}` of a note in a path.
+const ID: &str = "the note's id";
+
+#[utoipa::path(
+    post, path = "/api/notes", tag = "notes",
+    summary = "Register a note: allocates its number and code counters",
+    request_body = SpecSchema,
+    responses(
+        (status = 201, description = "the note", body = NoteView,
+         headers(("Location" = String, description = "the note's URL"))),
+        (status = 400, response = ErrorBody), (status = 401, response = ErrorBody),
+        (status = 403, response = ErrorBody), (status = 409, response = ErrorBody),
+        (status = 413, response = ErrorBody), (status = 422, response = ErrorBody),
+    )
+)]
 pub async fn register(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -100,23 +79,46 @@ pub async fn register(
     Ok(created(&note))
 }
 
+#[utoipa::path(
+    get, path = "/api/notes", tag = "notes",
+    summary = "List the notes the caller may read (a drafter: of their units), newest first",
+    params(
+        ("state" = Option<String>, Query, description = "only notes in this state"),
+        ("limit" = Option<i64>, Query, description = "notes per page: 1 to 1000, default 100"),
+        ("cursor" = Option<String>, Query,
+         description = "the `next` of the previous page (with the same state and limit)"),
+    ),
+    responses(
+        (status = 200, description = "one page of summaries", body = NoteList),
+        (status = 401, response = ErrorBody), (status = 422, response = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Caller(who): Caller,
     Query(mut params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NoteList>, ApiError> {
     let query = ListQuery {
         state: params.remove("state"),
         limit: params.remove("limit"),
         cursor: params.remove("cursor"),
     };
     let page = state.service.list(&who, query).await?;
-    Ok(Json(json!({
-        "notes": page.notes.iter().map(summary).collect::<Vec<_>>(),
-        "next": page.next,
-    })))
+    Ok(Json(NoteList {
+        notes: page.notes.iter().map(Into::into).collect(),
+        next: page.next,
+    }))
 }
 
+#[utoipa::path(
+    get, path = "/api/notes/{id}", tag = "notes", summary = "One note",
+    params(("id" = i64, Path, description = ID)),
+    responses(
+        (status = 200, description = "the note", body = NoteView,
+         headers(("ETag" = String, description = "its version, quoted: `\"3\"`"))),
+        (status = 401, response = ErrorBody), (status = 404, response = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -125,6 +127,16 @@ pub async fn get(
     Ok(with_etag(&state.service.readable_note(&who, &id).await?))
 }
 
+#[utoipa::path(
+    get, path = "/api/notes/{id}/pdf", tag = "notes",
+    summary = "The current version as PDF, DRAFT-marked until issued",
+    params(("id" = i64, Path, description = ID)),
+    responses(
+        (status = 200, description = "the PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, response = ErrorBody), (status = 404, response = ErrorBody),
+        (status = 422, response = ErrorBody),
+    )
+)]
 pub async fn pdf(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -146,23 +158,59 @@ pub fn pdf_response(pdf: crate::service::Pdf) -> axum::response::Response {
         .into_response()
 }
 
+#[utoipa::path(
+    post, path = "/api/notes/{id}/withdraw", tag = "notes",
+    summary = "Withdraw a note before it is issued; its number stays taken",
+    params(("id" = i64, Path, description = ID)),
+    responses(
+        (status = 200, description = "the note, withdrawn", body = NoteView),
+        (status = 401, response = ErrorBody), (status = 403, response = ErrorBody),
+        (status = 404, response = ErrorBody), (status = 409, response = ErrorBody),
+    )
+)]
 pub async fn withdraw(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(view(&state.service.withdraw(&who, &id).await?)))
+) -> Result<Json<NoteView>, ApiError> {
+    Ok(Json((&state.service.withdraw(&who, &id).await?).into()))
 }
 
+#[utoipa::path(
+    post, path = "/api/notes/{id}/submit", tag = "notes",
+    summary = "Start the approval chain; the first step's approvers are mailed their links",
+    params(("id" = i64, Path, description = ID)),
+    responses(
+        (status = 200, description = "the note, in review", body = NoteView),
+        (status = 401, response = ErrorBody), (status = 403, response = ErrorBody),
+        (status = 404, response = ErrorBody), (status = 409, response = ErrorBody),
+        (status = 422, response = ErrorBody),
+    )
+)]
 pub async fn submit(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(view(&state.service.submit(&who, &id).await?)))
+) -> Result<Json<NoteView>, ApiError> {
+    Ok(Json((&state.service.submit(&who, &id).await?).into()))
 }
 
 /// `POST /api/notes/{id}/revise`, with an optional JSON body of fields to change.
+#[utoipa::path(
+    post, path = "/api/notes/{id}/revise", tag = "notes",
+    summary = "Register NNNN/k/YY REV k revising an issued note",
+    params(("id" = i64, Path, description = ID)),
+    request_body(content = Option<SpecSchema>,
+                 description = "the spec fields to change; none to keep them all"),
+    responses(
+        (status = 201, description = "the revision", body = NoteView,
+         headers(("Location" = String, description = "the revision's URL"))),
+        (status = 400, response = ErrorBody), (status = 401, response = ErrorBody),
+        (status = 403, response = ErrorBody), (status = 404, response = ErrorBody),
+        (status = 409, response = ErrorBody), (status = 413, response = ErrorBody),
+        (status = 422, response = ErrorBody),
+    )
+)]
 pub async fn revise(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -173,71 +221,85 @@ pub async fn revise(
     Ok(created(&note))
 }
 
+#[utoipa::path(
+    get, path = "/api/notes/{id}/deliveries", tag = "notes",
+    summary = "The distribution, per recipient (not approval mail)",
+    params(("id" = i64, Path, description = ID)),
+    responses(
+        (status = 200, description = "per recipient, and counted per status", body = Deliveries),
+        (status = 401, response = ErrorBody), (status = 404, response = ErrorBody),
+    )
+)]
 pub async fn deliveries(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(deliveries_view(
-        &state.service.deliveries(&who, &id).await?,
-    )))
+) -> Result<Json<Deliveries>, ApiError> {
+    let deliveries = state.service.deliveries(&who, &id).await?;
+    Ok(Json(deliveries.as_slice().into()))
 }
 
+#[utoipa::path(
+    post, path = "/api/notes/{id}/deliveries/{recipient}/retry", tag = "notes",
+    summary = "Re-queue a failed delivery (admin)",
+    params(
+        ("id" = i64, Path, description = ID),
+        ("recipient" = String, Path, description = "the recipient's email address"),
+    ),
+    responses(
+        (status = 200, description = "the distribution after the retry", body = Deliveries),
+        (status = 401, response = ErrorBody), (status = 403, response = ErrorBody),
+        (status = 404, response = ErrorBody), (status = 409, response = ErrorBody),
+    )
+)]
 pub async fn retry_delivery(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path((id, recipient)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Deliveries>, ApiError> {
     let deliveries = state.service.retry_delivery(&who, &id, &recipient).await?;
-    Ok(Json(deliveries_view(&deliveries)))
+    Ok(Json(deliveries.as_slice().into()))
 }
 
-/// `{"deliveries": [...], "summary": {...}}`: per recipient, and counted per status.
-fn deliveries_view(deliveries: &[Delivery]) -> Value {
-    let mut summary = serde_json::Map::new();
-    for status in DeliveryStatus::ALL {
-        let n = deliveries.iter().filter(|d| d.status == *status).count();
-        summary.insert(status.as_str().to_owned(), n.into());
-    }
-    summary.insert("total".to_owned(), deliveries.len().into());
-    json!({
-        "deliveries": deliveries.iter().map(|d| json!({
-            "recipient": d.recipient,
-            "list": d.list,
-            "status": d.status.as_str(),
-            "attempts": d.attempts,
-            "last_error": d.last_error,
-            "sent_at": d.sent_at.map(|t| t.to_string()),
-        })).collect::<Vec<_>>(),
-        "summary": summary,
-    })
-}
-
+#[utoipa::path(
+    get, path = "/api/notes/{id}/audit", tag = "notes",
+    summary = "The append-only trail, oldest first",
+    params(("id" = i64, Path, description = ID)),
+    responses(
+        (status = 200, description = "the entries", body = Audit),
+        (status = 401, response = ErrorBody), (status = 404, response = ErrorBody),
+    )
+)]
 pub async fn audit(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Audit>, ApiError> {
     let entries = state.service.audit(&who, &id).await?;
-    let entries: Vec<Value> = entries
-        .iter()
-        .map(|e| {
-            json!({
-                "at": e.at.to_string(),
-                "actor": e.actor,
-                "actor_id": e.actor_id,
-                "action": e.action,
-                "version": e.version,
-                "detail": e.detail,
-                "client": e.client,
-                "user_agent": e.user_agent,
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "audit": entries })))
+    Ok(Json(Audit {
+        audit: entries.iter().map(AuditView::from).collect(),
+    }))
 }
 
 /// `PUT /api/notes/{id}`; with `If-Match`, 412 unless it names the current version.
+#[utoipa::path(
+    put, path = "/api/notes/{id}", tag = "notes",
+    summary = "Save a new version of the spec (draft or changes_requested only)",
+    params(
+        ("id" = i64, Path, description = ID),
+        ("If-Match" = Option<String>, Header,
+         description = "the version the edit starts from (`\"3\"`, `3` or `W/\"3\"`); 412 when the note is at another"),
+    ),
+    request_body = SpecSchema,
+    responses(
+        (status = 200, description = "the note", body = NoteView,
+         headers(("ETag" = String, description = "its new version, quoted"))),
+        (status = 400, response = ErrorBody), (status = 401, response = ErrorBody),
+        (status = 403, response = ErrorBody), (status = 404, response = ErrorBody),
+        (status = 409, response = ErrorBody), (status = 412, response = ErrorBody),
+        (status = 413, response = ErrorBody), (status = 422, response = ErrorBody),
+    )
+)]
 pub async fn edit(
     State(state): State<AppState>,
     Caller(who): Caller,

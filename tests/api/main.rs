@@ -3,6 +3,7 @@
 mod approval;
 mod attack;
 mod concurrency;
+mod contract;
 mod distribution;
 mod documents;
 mod errors;
