@@ -327,23 +327,25 @@ fn distribution_config(smtp_url: &str, recipients: usize) -> String {
     config
 }
 
-#[tokio::test]
-async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
-    const RECIPIENTS: usize = 300;
+/// `--config` of the folders `slow_distribution` prepares.
+const DISTRIBUTION_CONFIG: [&str; 2] = ["--config", "notesd.toml"];
+
+/// A folder whose config distributes to `recipients` addresses through a relay that takes
+/// 25 ms a message, so that a distribution lasts long enough to be cut; and a JAI.1
+/// drafter token.
+async fn slow_distribution(recipients: usize) -> (smtp::SmtpServer, tempfile::TempDir, String) {
     let server = smtp::SmtpServer::start().await;
-    // A relay that takes 25 ms a message: the distribution lasts long enough to be cut.
     server.slow_down(Duration::from_millis(25));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("notesd.toml"),
-        distribution_config(&server.url(), RECIPIENTS),
+        distribution_config(&server.url(), recipients),
     )
     .unwrap();
-    let config = ["--config", "notesd.toml"];
     let created = notesd(
         dir.path(),
         &[
-            &config[..],
+            &DISTRIBUTION_CONFIG[..],
             &[
                 "token", "create", "--name", "Anna", "--role", "drafter", "--unit", "JAI.1",
             ],
@@ -353,6 +355,14 @@ async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
     );
     assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
     let token = text(&created.stdout).trim().to_owned();
+    (server, dir, token)
+}
+
+#[tokio::test]
+async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
+    const RECIPIENTS: usize = 300;
+    let (server, dir, token) = slow_distribution(RECIPIENTS).await;
+    let config = DISTRIBUTION_CONFIG;
     let client = reqwest::Client::new();
     let (mut child, base) = start_serve_with(dir.path(), &client, &config, &[]).await;
 
@@ -863,27 +873,8 @@ fn backup_names_pg_dump_on_postgresql() {
 async fn a_backup_taken_mid_distribution_restores_into_a_new_daemon() {
     use std::os::unix::fs::PermissionsExt;
     const RECIPIENTS: usize = 300;
-    let server = smtp::SmtpServer::start().await;
-    server.slow_down(Duration::from_millis(25));
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("notesd.toml"),
-        distribution_config(&server.url(), RECIPIENTS),
-    )
-    .unwrap();
-    let config = ["--config", "notesd.toml"];
-    let created = notesd(
-        dir.path(),
-        &[
-            &config[..],
-            &[
-                "token", "create", "--name", "Anna", "--role", "drafter", "--unit", "JAI.1",
-            ],
-        ]
-        .concat(),
-        &[],
-    );
-    let token = text(&created.stdout).trim().to_owned();
+    let (server, dir, token) = slow_distribution(RECIPIENTS).await;
+    let config = DISTRIBUTION_CONFIG;
     let client = reqwest::Client::new();
     let (child, base) = start_serve_with(dir.path(), &client, &config, &[]).await;
 
