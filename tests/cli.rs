@@ -327,6 +327,20 @@ fn distribution_config(smtp_url: &str, recipients: usize) -> String {
     config
 }
 
+/// Approves as the approver would: opens the link's page, then posts its form.
+async fn approve_at(client: &reqwest::Client, link: &str) {
+    let page = client.get(link).send().await.unwrap().text().await.unwrap();
+    let start = page.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    let csrf: String = page[start..].chars().take_while(|c| *c != '"').collect();
+    let decided = client
+        .post(link)
+        .form(&[("decision", "approve"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 200);
+}
+
 /// `--config` of the folders `slow_distribution` prepares.
 const DISTRIBUTION_CONFIG: [&str; 2] = ["--config", "notesd.toml"];
 
@@ -392,23 +406,7 @@ async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
     let mails = server.wait_for(1, Duration::from_secs(20)).await;
     let link = mails[0].approval_link().expect("an approval link");
     let link = link.replace("https://notes.example", &base);
-    let page = client
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let start = page.find("name=\"csrf\" value=\"").expect("a form") + 19;
-    let csrf: String = page[start..].chars().take_while(|c| *c != '"').collect();
-    let decided = client
-        .post(&link)
-        .form(&[("decision", "approve"), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(decided.status(), 200);
+    approve_at(&client, &link).await;
 
     // About a third of the way: SIGKILL.
     server
@@ -921,23 +919,7 @@ async fn a_backup_taken_mid_distribution_restores_into_a_new_daemon() {
         .approval_link()
         .expect("an approval link")
         .replace("https://notes.example", &base);
-    let page = client
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let start = page.find("name=\"csrf\" value=\"").expect("a form") + 19;
-    let csrf: String = page[start..].chars().take_while(|c| *c != '"').collect();
-    let decided = client
-        .post(&link)
-        .form(&[("decision", "approve"), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(decided.status(), 200);
+    approve_at(&client, &link).await;
     server
         .wait_for(1 + RECIPIENTS / 4, Duration::from_secs(60))
         .await;
