@@ -10,6 +10,7 @@ pub mod files;
 pub mod http;
 pub mod mail;
 pub mod metrics;
+pub mod named_enum;
 pub mod note;
 pub mod reference;
 pub mod render;

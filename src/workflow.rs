@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::address::EmailAddress;
-use crate::note::named_enum;
+use crate::named_enum::named_enum;
 
 named_enum! {
     /// Where a note is in its journey (INTERFACE.md, "States").

@@ -359,7 +359,7 @@ pub struct SpecSchema {
     fields: Option<serde_json::Map<String, Value>>,
 }
 
-/// The names a [`crate::note::named_enum!`] type is written as, as a JSON Schema enum;
+/// The names a [`crate::named_enum::named_enum!`] type is written as, as a JSON Schema enum;
 /// `nullable` adds `null` for an optional one.
 fn names<T: Copy + std::fmt::Display>(all: &[T], nullable: bool) -> Object {
     let mut values: Vec<Value> = all.iter().map(|v| Value::from(v.to_string())).collect();

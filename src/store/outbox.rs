@@ -10,7 +10,8 @@ use sqlx::any::AnyRow;
 
 use super::review::WriteTx;
 use super::{Backend, Store, StoreError, parse_time};
-use crate::note::{NoteId, named_enum};
+use crate::named_enum::named_enum;
+use crate::note::NoteId;
 
 named_enum! {
     /// Which email a row is: it picks the template folder and the attachment.

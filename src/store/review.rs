@@ -11,7 +11,8 @@ use sqlx::{Any, Row, Transaction};
 use super::audit::{self, AuditEntry};
 use super::notes::note_from_row;
 use super::{Backend, Store, StoreError};
-use crate::note::{Note, NoteId, named_enum};
+use crate::named_enum::named_enum;
+use crate::note::{Note, NoteId};
 
 named_enum! {
     /// An approval link's life: `pending` until its approver decides (`used`) or the step

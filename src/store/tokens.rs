@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::{ClientInfo, Store, StoreError, parse_time};
 use crate::address::EmailAddress;
-use crate::note::named_enum;
+use crate::named_enum::named_enum;
 
 named_enum! {
     /// What an API token may do: drafters register and edit the notes of their units;
