@@ -12,6 +12,7 @@ pub mod mail;
 pub mod metrics;
 pub mod named_enum;
 pub mod note;
+pub mod outbox;
 pub mod reference;
 pub mod render;
 pub mod secret;

@@ -13,7 +13,8 @@ use utoipa::openapi::{ContentBuilder, Object, Required};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
 use crate::note::Note;
-use crate::store::{AuditEntry, Delivery, DeliveryStatus};
+use crate::outbox::DeliveryStatus;
+use crate::store::{AuditEntry, Delivery};
 use crate::workflow::{ApproverProgress, Decision, NoteState, Rule, StepProgress, StepStatus};
 
 /// A note as the API shows it (INTERFACE.md).

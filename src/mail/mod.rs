@@ -1,13 +1,11 @@
 //! Email: messages filled from templates (one folder per email: subject, text, html),
-//! DKIM-signed when `mail.dkim.*` is set, the transports (`file` writes `.eml` files, `smtp`
-//! sends through one pooled lettre transport, over TLS unless the URL says otherwise), and
-//! the outbox worker that sends what the use cases queued.
+//! DKIM-signed when `mail.dkim.*` is set, and the transports (`file` writes `.eml` files,
+//! `smtp` sends through one pooled lettre transport, over TLS unless the URL says
+//! otherwise). What to send and when is the outbox worker's (`service::mail_worker`).
 
 mod dkim;
 mod relay;
-mod retry;
 mod transport;
-pub mod worker;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -18,13 +16,12 @@ use lettre::message::{Attachment as Part, Mailbox, MultiPart, SinglePart};
 use serde_json::Value;
 
 use crate::config::Settings;
+use crate::outbox::{MailKind, SendOutcome};
 use crate::render::{Escape, TemplateError, TemplateSet};
-use crate::store::MailKind;
 
 pub use dkim::{DkimKeyError, load_dkim_key};
 pub use relay::{SmtpUrl, SmtpUrlError, TlsMode};
-pub use retry::backoff;
-pub use transport::{CaFileError, SendError, Transport, read_ca};
+pub use transport::{CaFileError, Transport, read_ca};
 
 const BUILT_IN: &[(&str, Escape, &str)] = &[
     (
@@ -80,8 +77,22 @@ pub enum MailError {
     Config { key: &'static str, message: String },
     #[error(transparent)]
     Template(#[from] TemplateError),
+    /// The letter cannot become a message, now or later (an address lettre refuses).
     #[error("the message cannot be built: {0}")]
     Build(String),
+}
+
+impl MailError {
+    /// What failing to build a letter means for its mail: a template fixed or a database
+    /// back up lets a later try succeed, a letter lettre refuses never does.
+    pub fn outcome(&self) -> SendOutcome {
+        match self {
+            MailError::Build(_) => SendOutcome::Unbuildable(self.to_string()),
+            MailError::Config { .. } | MailError::Template(_) => {
+                SendOutcome::Transient(self.to_string())
+            }
+        }
+    }
 }
 
 /// An email ready to be built: who it goes to, its template and what fills it.
@@ -193,7 +204,7 @@ impl Mailer {
         part
     }
 
-    pub async fn send(&self, message: &Message) -> Result<(), SendError> {
+    pub async fn send(&self, message: &Message) -> SendOutcome {
         self.transport.send(message).await
     }
 

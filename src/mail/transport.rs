@@ -16,6 +16,7 @@ use super::MailError;
 use super::relay::SmtpUrl;
 use crate::config::MailSettings;
 use crate::files::{create_private_dir, write_private};
+use crate::outbox::SendOutcome;
 
 /// How long one SMTP command may take before the try counts as a transient failure.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -23,16 +24,6 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum Transport {
     File(PathBuf),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-}
-
-/// Why a message was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct SendError {
-    /// A 5xx reply: trying again will not help.
-    pub permanent: bool,
-    /// The server's reply or what went wrong on the way.
-    pub message: String,
 }
 
 impl Transport {
@@ -89,22 +80,24 @@ impl Transport {
         }
     }
 
-    pub async fn send(&self, message: &Message) -> Result<(), SendError> {
+    /// Hands a message over: refused for good on a 5xx reply, a transient failure on
+    /// anything else that goes wrong.
+    pub async fn send(&self, message: &Message) -> SendOutcome {
         match self {
-            Self::File(dir) => write_file(dir, message).await.map_err(|e| SendError {
-                permanent: false,
-                message: format!("cannot write to {}: {e}", dir.display()),
-            }),
+            Self::File(dir) => match write_file(dir, message).await {
+                Ok(()) => SendOutcome::Sent,
+                Err(e) => SendOutcome::Transient(format!("cannot write to {}: {e}", dir.display())),
+            },
             // `send_raw` with the formatted message: `send` would take it by value, and a
             // clone copies the encoded attachment once more per recipient.
-            Self::Smtp(smtp) => smtp
+            Self::Smtp(smtp) => match smtp
                 .send_raw(message.envelope(), &message.formatted())
                 .await
-                .map(drop)
-                .map_err(|e| SendError {
-                    permanent: e.is_permanent(),
-                    message: smtp_error_text(&e),
-                }),
+            {
+                Ok(_) => SendOutcome::Sent,
+                Err(e) if e.is_permanent() => SendOutcome::Refused(smtp_error_text(&e)),
+                Err(e) => SendOutcome::Transient(smtp_error_text(&e)),
+            },
         }
     }
 

@@ -10,8 +10,9 @@ use super::review::brussels_time;
 use super::{Service, ServiceError};
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteSpec, SpecError};
+use crate::outbox::{MailKind, QueuedMail};
 use crate::secret;
-use crate::store::{Delivery, Document, MailKind, NewMail, Principal, WriteTx};
+use crate::store::{Delivery, Document, Principal, WriteTx};
 use crate::workflow::{Event, NoteState, transition};
 
 impl Service {
@@ -50,7 +51,7 @@ impl Service {
             } else {
                 None
             };
-            mails.push(NewMail {
+            mails.push(QueuedMail {
                 note_id: note.id,
                 kind: MailKind::Delivery,
                 recipient: recipient.email,

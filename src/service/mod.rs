@@ -4,15 +4,16 @@
 
 mod documents;
 mod issue;
+mod mail_worker;
 mod mailing;
 mod people;
 mod registry;
+mod reminders;
 mod review;
 mod tokens;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::SignedDuration;
 use tokio::sync::{Notify, watch};
@@ -21,14 +22,17 @@ use crate::clock::Clock;
 use crate::config::{Recipient, Settings};
 use crate::metrics::{Metrics, Tallies};
 use crate::note::{NoteId, SpecError, Vocabulary};
+use crate::outbox::{DeliveryStatus, RetryPolicy};
 use crate::render::{RenderError, Renderer, TemplateError, Templates};
-use crate::store::{DeliveryStatus, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::workflow::{NoteState, Step, WorkflowError};
 
 pub use documents::{Pdf, RenderHold};
-pub use mailing::{LEASE, Try};
+pub use mail_worker::MailWorker;
+pub use mailing::LEASE;
 pub use people::PeopleError;
 pub use registry::{ListQuery, NotePage};
+pub use reminders::remind_until;
 pub use review::{
     ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,
 };
@@ -84,9 +88,7 @@ struct Workflow {
     lists: BTreeMap<String, Vec<Recipient>>,
     max_attachment: u64,
     download_ttl: SignedDuration,
-    retry_initial: Duration,
-    retry_max: Duration,
-    give_up_after: Duration,
+    retry: RetryPolicy,
 }
 
 /// An issued note's PDF bytes, by note.
@@ -141,9 +143,11 @@ impl Service {
                 lists: settings.lists.clone(),
                 max_attachment: mail.max_attachment,
                 download_ttl: review::signed(mail.download_ttl),
-                retry_initial: mail.retry_initial,
-                retry_max: mail.retry_max,
-                give_up_after: mail.give_up_after,
+                retry: RetryPolicy {
+                    initial: mail.retry_initial,
+                    max: mail.retry_max,
+                    give_up_after: mail.give_up_after,
+                },
             }),
             mail_queued: Arc::new(Notify::new()),
             mail_recorded: Arc::new(watch::Sender::new(0)),

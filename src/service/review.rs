@@ -8,10 +8,9 @@ use serde_json::json;
 use super::documents::IssuedPdf;
 use super::{Service, ServiceError};
 use crate::note::{Note, SpecError};
+use crate::outbox::{MailKind, QueuedMail};
 use crate::secret;
-use crate::store::{
-    ApprovalToken, AuditEntry, MailKind, NewApprovalToken, NewMail, Principal, TokenStatus, WriteTx,
-};
+use crate::store::{ApprovalToken, AuditEntry, NewApprovalToken, Principal, TokenStatus, WriteTx};
 use crate::workflow::{Decision, Event, NoteState, Outcome, Review, transition};
 
 /// Why an approval link does not open a decision.
@@ -303,7 +302,7 @@ impl Service {
                 tx.close_tokens(note.id).await?;
                 note.state = transition(note.state, Event::RequestChanges)?;
                 if let Some(drafter) = &review.drafter {
-                    tx.enqueue(&NewMail {
+                    tx.enqueue(&QueuedMail {
                         note_id: note.id,
                         kind: MailKind::ChangesRequested,
                         recipient: drafter.clone(),
@@ -423,7 +422,7 @@ impl Service {
             reminder_of,
         })
         .await?;
-        tx.enqueue(&NewMail {
+        tx.enqueue(&QueuedMail {
             note_id: note.id,
             kind: if reminder_of.is_some() {
                 MailKind::Reminder

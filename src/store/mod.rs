@@ -31,7 +31,7 @@ pub use audit::{AuditEntry, ClientInfo};
 pub use backup::BackupError;
 pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
-pub use outbox::{Delivery, DeliveryStatus, Finish, MailKind, NewMail, OutboxRow, Tally};
+pub use outbox::{Delivery, Tally};
 pub use review::{ApprovalToken, NewApprovalToken, TokenStatus, WriteTx};
 pub use tokens::{ActorId, NewToken, OutOfScope, Principal, Role, StoredToken};
 pub use users::{NewUser, User};

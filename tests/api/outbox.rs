@@ -9,11 +9,9 @@ use std::time::Duration;
 use jiff::SignedDuration;
 use notesd::clock::ShiftedClock;
 use notesd::config::{RuleSettings, StepSettings};
-use notesd::mail::SendError;
-use notesd::service::{Service, Try};
-use notesd::store::{
-    ActorId, ClientInfo, DeliveryStatus, MailKind, NewMail, Principal, Role, Store,
-};
+use notesd::outbox::{Attempt, DeliveryStatus, MailKind, Next, QueuedMail, SendOutcome};
+use notesd::service::Service;
+use notesd::store::{ActorId, ClientInfo, Principal, Role, Store};
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
 
@@ -26,17 +24,11 @@ const WAIT: Duration = Duration::from_secs(20);
 const ROWS: usize = 250;
 
 /// Row `i` of the batch: most are accepted, some refused for good, some deferred.
-fn result_of(i: usize) -> Result<(), SendError> {
+fn result_of(i: usize) -> SendOutcome {
     match i % 50 {
-        7 => Err(SendError {
-            permanent: true,
-            message: format!("550 5.1.1 no such user r{i}"),
-        }),
-        9 => Err(SendError {
-            permanent: false,
-            message: "451 4.3.0 try again later".to_owned(),
-        }),
-        _ => Ok(()),
+        7 => SendOutcome::Refused(format!("550 5.1.1 no such user r{i}")),
+        9 => SendOutcome::Transient("451 4.3.0 try again later".to_owned()),
+        _ => SendOutcome::Sent,
     }
 }
 
@@ -57,19 +49,19 @@ async fn one_batch_of_many_results(db: TestDb) {
         "claimed rows are not claimed twice"
     );
     let ended = |i: usize| default_time() + SignedDuration::from_millis(3 * i as i64 + 1);
-    let tries: Vec<Try> = rows
+    let attempts: Vec<Attempt> = rows
         .into_iter()
         .enumerate()
-        .map(|(i, row)| {
-            assert_eq!(row.context["n"], i, "claimed in queue order");
-            Try {
-                row,
-                result: result_of(i),
+        .map(|(i, mail)| {
+            assert_eq!(mail.context["n"], i, "claimed in queue order");
+            Attempt {
+                mail,
+                outcome: result_of(i),
                 ended: ended(i),
             }
         })
         .collect();
-    service.finish_mails(&tries).await.expect("recorded");
+    service.record_attempts(&attempts).await.expect("recorded");
 
     let deliveries = store.deliveries(note).await.expect("deliveries");
     assert_eq!(deliveries.len(), ROWS);
@@ -77,19 +69,19 @@ async fn one_batch_of_many_results(db: TestDb) {
         assert_eq!(delivery.recipient, format!("r{i}@many.example"));
         assert_eq!(delivery.attempts, 1, "{delivery:?}");
         match result_of(i) {
-            Ok(()) => {
+            SendOutcome::Sent => {
                 assert_eq!(delivery.status, DeliveryStatus::Sent, "{delivery:?}");
                 assert_eq!(delivery.sent_at, Some(ended(i)), "{delivery:?}");
                 assert_eq!(delivery.last_error, None);
             }
-            Err(e) if e.permanent => {
+            SendOutcome::Refused(e) | SendOutcome::Unbuildable(e) => {
                 assert_eq!(delivery.status, DeliveryStatus::Failed, "{delivery:?}");
-                assert_eq!(delivery.last_error.as_deref(), Some(e.message.as_str()));
+                assert_eq!(delivery.last_error.as_deref(), Some(e.as_str()));
                 assert_eq!(delivery.sent_at, None);
             }
-            Err(e) => {
+            SendOutcome::Transient(e) => {
                 assert_eq!(delivery.status, DeliveryStatus::Deferred, "{delivery:?}");
-                assert_eq!(delivery.last_error.as_deref(), Some(e.message.as_str()));
+                assert_eq!(delivery.last_error.as_deref(), Some(e.as_str()));
             }
         }
     }
@@ -142,8 +134,8 @@ async fn service_with_queued(
         .register(&who, spec(&["JAI"]))
         .await
         .expect("registered");
-    let mails: Vec<NewMail> = (0..recipients)
-        .map(|i| NewMail {
+    let mails: Vec<QueuedMail> = (0..recipients)
+        .map(|i| QueuedMail {
             note_id: note.id,
             kind: MailKind::Delivery,
             recipient: format!("r{i}@many.example"),
@@ -179,21 +171,18 @@ async fn retry_times_past_the_calendar_saturate_instead_of_panicking() {
     );
     let (service, store, note) = service_with_queued(&db, &settings, 1).await;
     let rows = service.claim_mail("w-test", 10).await.expect("claimed");
-    let tries: Vec<Try> = rows
+    let attempts: Vec<Attempt> = rows
         .into_iter()
-        .map(|row| Try {
-            row,
-            result: Err(SendError {
-                permanent: false,
-                message: "451 4.3.0 try again later".to_owned(),
-            }),
+        .map(|mail| Attempt {
+            mail,
+            outcome: SendOutcome::Transient("451 4.3.0 try again later".to_owned()),
             ended: default_time(),
         })
         .collect();
-    let finishes = service.finish_mails(&tries).await.expect("recorded");
+    let nexts = service.record_attempts(&attempts).await.expect("recorded");
     assert!(
-        matches!(finishes[0], notesd::store::Finish::Deferred { next, .. } if next == jiff::Timestamp::MAX),
-        "{finishes:?}"
+        matches!(nexts[0], Next::Deferred { until, .. } if until == jiff::Timestamp::MAX),
+        "{nexts:?}"
     );
     let deliveries = store.deliveries(note).await.expect("deliveries");
     assert_eq!(deliveries[0].status, DeliveryStatus::Deferred);
