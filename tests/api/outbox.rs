@@ -189,6 +189,81 @@ async fn retry_times_past_the_calendar_saturate_instead_of_panicking() {
     store.close().await;
 }
 
+/// A mail no message can be built for (its address has a local part longer than the 64
+/// characters lettre allows) fails at its first try, where a transient failure would be
+/// retried until `mail.give_up_after`. Queued straight into the outbox: an address that
+/// `EmailAddress` accepts and lettre refuses is exactly what should never reach a row.
+async fn a_mail_that_cannot_be_built_fails_at_its_first_try(db: TestDb) {
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let note = app.register(&spec(&["JAI"])).await;
+    let recipient = format!("{}@unit.example", "a".repeat(65));
+    let mut tx = app.service.store().begin().await.expect("a transaction");
+    tx.enqueue(&QueuedMail {
+        note_id: note["id"].as_i64().expect("an id"),
+        kind: MailKind::ChangesRequested,
+        recipient: recipient.clone(),
+        recipient_name: None,
+        list: None,
+        context: json!({
+            "number": note["number"],
+            "subject": "Subject",
+            "version": 1,
+            "step": "Presidency",
+            "approver": "approver@presidency.example",
+            "comment": "Shorter, please.",
+        }),
+        secret: None,
+        now: default_time(),
+    })
+    .await
+    .expect("queued");
+    tx.commit().await.expect("committed");
+    app.service.mail_queued().notify_one();
+
+    let row = || async {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&db.url())
+            .await
+            .expect("the database");
+        let row = sqlx::query(
+            "SELECT status, attempts, COALESCE(last_error, '') AS last_error FROM outbox \
+             WHERE recipient = $1",
+        )
+        .bind(&recipient)
+        .fetch_one(&mut conn)
+        .await
+        .expect("the row");
+        let _ = conn.close().await;
+        (
+            row.get::<String, _>("status"),
+            row.get::<i64, _>("attempts"),
+            row.get::<String, _>("last_error"),
+        )
+    };
+    app.until_mail("the mail tried once", || async { row().await.1 > 0 })
+        .await;
+    let (status, attempts, error) = row().await;
+    assert_eq!(status, "failed", "{error}");
+    assert_eq!(attempts, 1);
+    assert!(error.contains("cannot be built"), "{error}");
+    app.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test]
+async fn a_mail_that_cannot_be_built_fails_at_its_first_try_on_sqlite() {
+    a_mail_that_cannot_be_built_fails_at_its_first_try(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn a_mail_that_cannot_be_built_fails_at_its_first_try_on_postgres() {
+    if let Some(db) =
+        TestDb::postgres("a_mail_that_cannot_be_built_fails_at_its_first_try_on_postgres").await
+    {
+        a_mail_that_cannot_be_built_fails_at_its_first_try(db).await;
+    }
+}
+
 /// Every text column of every outbox row, and how many rows still hold a secret.
 async fn outbox_contents(db: &TestDb) -> (String, i64) {
     sqlx::any::install_default_drivers();
