@@ -118,8 +118,14 @@ impl Default for Metrics {
         for kind in ["draft", "issued"] {
             drop(render_seconds.get_or_create(&KindLabel { kind }));
         }
-        for outcome in ["sent", "deferred", "failed"] {
-            drop(sends.get_or_create(&OutcomeLabel { outcome }));
+        // Every status a try can leave a mail in: all but queued.
+        for status in DeliveryStatus::ALL
+            .iter()
+            .filter(|&&s| s != DeliveryStatus::Queued)
+        {
+            drop(sends.get_or_create(&OutcomeLabel {
+                outcome: status.as_str(),
+            }));
         }
         for decision in Decision::ALL {
             drop(approvals.get_or_create(&DecisionLabel {
