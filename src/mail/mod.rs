@@ -4,7 +4,6 @@
 //! the outbox worker that sends what the use cases queued.
 
 mod dkim;
-mod relay;
 mod retry;
 mod transport;
 pub mod worker;
@@ -21,10 +20,8 @@ use crate::config::Settings;
 use crate::render::{Escape, TemplateError, TemplateSet};
 use crate::store::MailKind;
 
-pub use dkim::{DkimKeyError, load_dkim_key};
-pub use relay::{SmtpUrl, SmtpUrlError, TlsMode};
 pub use retry::backoff;
-pub use transport::{CaFileError, SendError, Transport, read_ca};
+pub use transport::{SendError, Transport};
 
 const BUILT_IN: &[(&str, Escape, &str)] = &[
     (
@@ -121,7 +118,7 @@ impl Mailer {
         Ok(Self {
             templates: templates(settings)?,
             transport: Transport::new(&settings.mail)?,
-            from: sender(settings)?,
+            from: settings.mail.from.mailbox(),
             last_part: Mutex::default(),
             pdf: ContentType::parse("application/pdf")
                 .map_err(|e| MailError::Build(e.to_string()))?,
@@ -206,15 +203,4 @@ impl Mailer {
 /// The email templates, built in or from `templates.dir/mail/…`; `check` loads them too.
 pub fn templates(settings: &Settings) -> Result<TemplateSet, TemplateError> {
     TemplateSet::load(BUILT_IN, settings.templates.dir.as_deref())
-}
-
-fn sender(settings: &Settings) -> Result<Mailbox, MailError> {
-    settings
-        .mail
-        .from
-        .parse()
-        .map_err(|e: lettre::address::AddressError| MailError::Config {
-            key: "from",
-            message: format!("`{}` is not an address: {e}", settings.mail.from),
-        })
 }
