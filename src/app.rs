@@ -53,10 +53,10 @@ impl Application {
         let service = Service::new(store, settings, clock)?;
         let mailer = Arc::new(Mailer::new(settings)?);
         let pages = crate::http::approve::templates(settings.templates.dir.as_deref())?;
-        let listener = TcpListener::bind(&settings.http.bind)
+        let listener = TcpListener::bind(settings.http.bind)
             .await
             .map_err(|source| StartError::Bind {
-                addr: settings.http.bind.clone(),
+                addr: settings.http.bind.to_string(),
                 source,
             })?;
         Ok(Self {
@@ -64,7 +64,7 @@ impl Application {
             service,
             mailer,
             pages,
-            concurrency: usize::try_from(settings.mail.concurrency).unwrap_or(1),
+            concurrency: settings.mail.concurrency.get(),
             limits: Limits::from(&settings.http),
             body_timeout: settings.http.body_timeout,
         })

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use notesd::address::EmailAddress;
 use notesd::app::{Application, StartError};
 use notesd::clock::SystemClock;
-use notesd::config::Settings;
+use notesd::config::{LogFormat, Settings};
 use notesd::note::NoteSpec;
 use notesd::render::{NoteDocument, Renderer, Templates};
 use notesd::service::{PeopleError, Service, TokenError, TokenRequest};
@@ -432,7 +432,7 @@ fn render(
 /// `notesd backup OUT`: PostgreSQL is named before any connection is tried.
 async fn backup(settings: &Settings, out: &Path) -> Result<(), Failure> {
     let url = settings.database.url.expose();
-    if Backend::of_url(url)? == Backend::Postgres {
+    if Backend::of_url(url).map_err(StoreError::from)? == Backend::Postgres {
         return Err(Failure::User(BackupError::Postgres.to_string()));
     }
     let store = Store::connect(url).await?;
@@ -447,7 +447,7 @@ async fn backup(settings: &Settings, out: &Path) -> Result<(), Failure> {
 }
 
 async fn serve(settings: Settings) -> Result<(), Failure> {
-    init_logging(&settings.log.format);
+    init_logging(settings.log.format);
     let app = Application::build(&settings, Arc::new(SystemClock))
         .await
         .map_err(|e| match e {
@@ -470,14 +470,14 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     Ok(())
 }
 
-fn init_logging(format: &str) {
+fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("notesd=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if format == "json" {
+    if format == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();

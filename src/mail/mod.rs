@@ -4,7 +4,6 @@
 //! otherwise). What to send and when is the outbox worker's (`service::mail_worker`).
 
 mod dkim;
-mod relay;
 mod transport;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,9 +18,7 @@ use crate::config::Settings;
 use crate::outbox::{MailKind, SendOutcome};
 use crate::render::{Escape, TemplateError, TemplateSet};
 
-pub use dkim::{DkimKeyError, load_dkim_key};
-pub use relay::{SmtpUrl, SmtpUrlError, TlsMode};
-pub use transport::{CaFileError, Transport, read_ca};
+pub use transport::Transport;
 
 const BUILT_IN: &[(&str, Escape, &str)] = &[
     (
@@ -132,7 +129,7 @@ impl Mailer {
         Ok(Self {
             templates: templates(settings)?,
             transport: Transport::new(&settings.mail)?,
-            from: sender(settings)?,
+            from: settings.mail.from.mailbox(),
             last_part: Mutex::default(),
             pdf: ContentType::parse("application/pdf")
                 .map_err(|e| MailError::Build(e.to_string()))?,
@@ -217,15 +214,4 @@ impl Mailer {
 /// The email templates, built in or from `templates.dir/mail/…`; `check` loads them too.
 pub fn templates(settings: &Settings) -> Result<TemplateSet, TemplateError> {
     TemplateSet::load(BUILT_IN, settings.templates.dir.as_deref())
-}
-
-fn sender(settings: &Settings) -> Result<Mailbox, MailError> {
-    settings
-        .mail
-        .from
-        .parse()
-        .map_err(|e: lettre::address::AddressError| MailError::Config {
-            key: "from",
-            message: format!("`{}` is not an address: {e}", settings.mail.from),
-        })
 }

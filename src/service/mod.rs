@@ -139,7 +139,7 @@ impl Service {
                 chain,
                 link_ttl: review::signed(settings.approval.link_ttl),
                 remind_after: review::signed(settings.approval.remind_after),
-                public_url: settings.http.public_url.clone(),
+                public_url: settings.http.public_url.to_string(),
                 lists: settings.lists.clone(),
                 max_attachment: mail.max_attachment,
                 download_ttl: review::signed(mail.download_ttl),

@@ -25,8 +25,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use crate::config::BadDatabaseUrl;
 use crate::files;
 
+pub use crate::config::Backend;
 pub use audit::{AuditEntry, ClientInfo};
 pub use backup::BackupError;
 pub use documents::Document;
@@ -82,24 +84,9 @@ impl StoreError {
     }
 }
 
-/// Which database a URL points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn of_url(url: &str) -> Result<Self, StoreError> {
-        if url.starts_with("sqlite:") {
-            Ok(Self::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres)
-        } else {
-            Err(StoreError::BadUrl(
-                "expected sqlite://PATH or postgres://user@host/db".to_owned(),
-            ))
-        }
+impl From<BadDatabaseUrl> for StoreError {
+    fn from(e: BadDatabaseUrl) -> Self {
+        Self::BadUrl(e.to_string())
     }
 }
 

@@ -2,7 +2,7 @@
 //! test reproduces a finding of that review and fails on the code before its fix.
 
 use notesd::address::EmailAddress;
-use notesd::mail::SmtpUrl;
+use notesd::config::SmtpUrl;
 use notesd::store::Role;
 
 use crate::helpers::{TestApp, TestDb, UNIT, new_token, settings_for};

@@ -335,9 +335,9 @@ async fn wait_status(app: &TestApp, id: &str, recipient: &str, status: &str) {
 async fn a_requeued_oversize_delivery_sends_a_link_and_no_secret_survives(db: TestDb) {
     let smtp = SmtpServer::start().await;
     let mut settings = settings_for(&db);
-    settings.http.public_url = PUBLIC_URL.to_owned();
-    settings.mail.transport = "smtp".to_owned();
-    settings.mail.smtp_url = Some(smtp.url().into());
+    settings.http.public_url = PUBLIC_URL.parse().expect("a public URL");
+    settings.mail.transport = notesd::config::MailTransport::Smtp;
+    settings.mail.smtp_url = Some(smtp.url().parse().expect("an SMTP URL"));
     settings.mail.max_attachment = 1_000;
     settings.approval.steps = vec![StepSettings {
         name: "Presidency".to_owned(),
