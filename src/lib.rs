@@ -2,6 +2,7 @@
 //! routes them through the Presidency's approval chain and mails the issued PDFs to the
 //! delegations. `main.rs` is a thin command line over this library.
 
+pub mod access;
 pub mod address;
 pub mod app;
 pub mod clock;

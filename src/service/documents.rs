@@ -10,11 +10,11 @@ use jiff::Timestamp;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore, watch};
 
 use super::{Service, ServiceError};
+use crate::access::Principal;
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteId, NoteSpec, SpecError};
 use crate::reference::{DistributionCode, DocNumber};
 use crate::render::{NoteDocument, RenderError, Renderer};
-use crate::store::Principal;
 use crate::workflow::{Event, transition};
 
 /// A PDF and the file name it is offered under (`6762-22.pdf`).

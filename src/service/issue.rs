@@ -8,10 +8,11 @@ use sha2::{Digest, Sha256};
 use super::documents::IssuedPdf;
 use super::review::brussels_time;
 use super::{Service, ServiceError};
+use crate::access::{Principal, Role};
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteSpec, SpecError};
 use crate::secret;
-use crate::store::{Delivery, Document, MailKind, NewMail, Principal, WriteTx};
+use crate::store::{Delivery, Document, MailKind, NewMail, WriteTx};
 use crate::workflow::{Event, NoteState, transition};
 
 impl Service {
@@ -119,7 +120,7 @@ impl Service {
         id: &str,
         recipient: &str,
     ) -> Result<Vec<Delivery>, ServiceError> {
-        if who.role != crate::store::Role::Admin {
+        if who.role != Role::Admin {
             return Err(ServiceError::Forbidden(
                 "re-queueing a delivery needs an admin token".to_owned(),
             ));

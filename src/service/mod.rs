@@ -29,9 +29,7 @@ pub use documents::{Pdf, RenderHold};
 pub use mailing::{LEASE, Try};
 pub use people::PeopleError;
 pub use registry::{ListQuery, NotePage};
-pub use review::{
-    ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,
-};
+pub use review::{ApprovalPage, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for};
 pub use tokens::{AuthError, TokenError, TokenRequest};
 
 #[derive(Debug, thiserror::Error)]

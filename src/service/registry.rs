@@ -7,9 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use super::{Service, ServiceError};
+use crate::access::Principal;
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteId, NoteSpec, SpecError};
-use crate::store::{AuditEntry, NewNote, NoteFilter, Principal, WriteTx};
+use crate::store::{AuditEntry, NewNote, NoteFilter, WriteTx};
 use crate::workflow::{Event, NoteState, transition};
 
 /// `GET /api/notes` parameters, as given.

@@ -7,10 +7,11 @@ use serde_json::json;
 
 use super::documents::IssuedPdf;
 use super::{Service, ServiceError};
+use crate::access::{ClientInfo, Principal};
 use crate::note::{Note, SpecError};
 use crate::secret;
 use crate::store::{
-    ApprovalToken, AuditEntry, MailKind, NewApprovalToken, NewMail, Principal, TokenStatus, WriteTx,
+    ApprovalToken, AuditEntry, MailKind, NewApprovalToken, NewMail, TokenStatus, WriteTx,
 };
 use crate::workflow::{Decision, Event, NoteState, Outcome, Review, transition};
 
@@ -59,8 +60,6 @@ pub struct DecisionForm {
     pub comment: Option<String>,
     pub csrf: Option<String>,
 }
-
-pub use crate::store::ClientInfo;
 
 /// Longest comment kept with a decision.
 const MAX_COMMENT: usize = 10_000;

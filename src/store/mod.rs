@@ -27,13 +27,13 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::files;
 
-pub use audit::{AuditEntry, ClientInfo};
+pub use audit::AuditEntry;
 pub use backup::BackupError;
 pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
 pub use outbox::{Delivery, DeliveryStatus, Finish, MailKind, NewMail, OutboxRow, Tally};
 pub use review::{ApprovalToken, NewApprovalToken, TokenStatus, WriteTx};
-pub use tokens::{ActorId, NewToken, OutOfScope, Principal, Role, StoredToken};
+pub use tokens::{NewToken, StoredToken};
 pub use users::{NewUser, User};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

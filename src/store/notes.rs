@@ -6,7 +6,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::audit::{self, AuditEntry};
-use super::{Principal, Store, StoreError, parse_time};
+use super::{Store, StoreError, parse_time};
+use crate::access::Principal;
 use crate::note::{Note, NoteId};
 use crate::reference::{CodeName, DistributionCode, DocNumber};
 use crate::workflow::NoteState;

@@ -7,13 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
+use notesd::access::{ActorId, ClientInfo, Principal, Role};
 use notesd::clock::ShiftedClock;
 use notesd::config::{RuleSettings, StepSettings};
 use notesd::mail::SendError;
 use notesd::service::{Service, Try};
-use notesd::store::{
-    ActorId, ClientInfo, DeliveryStatus, MailKind, NewMail, Principal, Role, Store,
-};
+use notesd::store::{DeliveryStatus, MailKind, NewMail, Store};
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
 
