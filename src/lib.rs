@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod files;
 pub mod http;
+pub mod link;
 pub mod mail;
 pub mod metrics;
 pub mod named_enum;

@@ -172,7 +172,7 @@ impl Service {
         // Finishes of one note's deliveries take turns, so that whichever is last sees every
         // other one done (on PostgreSQL two daemons may finish at once).
         for &note in &ended {
-            tx.hold_note(note).await?;
+            tx.lock_note_unread(note).await?;
         }
         let finished: Vec<(i64, &Finish)> = tries.iter().map(|t| t.row.id).zip(&finishes).collect();
         tx.finish_mails(&finished).await?;

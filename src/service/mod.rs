@@ -19,6 +19,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
 use crate::config::{Recipient, Settings};
+use crate::link::LinkRefusal;
 use crate::metrics::{Metrics, Tallies};
 use crate::note::{NoteId, SpecError, Vocabulary};
 use crate::render::{RenderError, Renderer, TemplateError, Templates};
@@ -29,7 +30,7 @@ pub use documents::{Pdf, RenderHold};
 pub use mailing::{LEASE, Try};
 pub use people::PeopleError;
 pub use registry::{ListQuery, NotePage};
-pub use review::{ApprovalPage, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for};
+pub use review::{ApprovalPage, DecisionForm, brussels_time, csrf_for};
 pub use tokens::{AuthError, TokenError, TokenRequest};
 
 #[derive(Debug, thiserror::Error)]

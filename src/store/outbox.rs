@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::review::WriteTx;
+use super::tx::WriteTx;
 use super::{Backend, Store, StoreError, parse_time};
 use crate::named_enum::named_enum;
 use crate::note::NoteId;
