@@ -6,10 +6,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::documents::IssuedPdf;
-use super::review::brussels_time;
 use super::{Service, ServiceError};
 use crate::access::{Principal, Role};
-use crate::clock::brussels_date;
+use crate::clock::{brussels_date, brussels_time};
 use crate::link::{self, LinkRefusal};
 use crate::note::{Note, NoteSpec, SpecError};
 use crate::secret;

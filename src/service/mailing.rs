@@ -15,8 +15,9 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::review::{brussels_time, signed};
+use super::signed;
 use super::{Missing, Service, ServiceError};
+use crate::clock::brussels_time;
 use crate::mail::{Attachment, Letter, SendError, backoff};
 use crate::note::NoteId;
 use crate::store::{AuditEntry, Finish, MailKind, OutboxRow};

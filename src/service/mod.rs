@@ -2,6 +2,7 @@
 //! handlers and the CLI call. Errors say what went wrong in the user's terms; the edges
 //! map them to statuses and exit codes.
 
+mod approval_links;
 mod documents;
 mod issue;
 mod mailing;
@@ -26,11 +27,12 @@ use crate::render::{RenderError, Renderer, TemplateError, Templates};
 use crate::store::{DeliveryStatus, Store, StoreError};
 use crate::workflow::{NoteState, Step, WorkflowError};
 
+pub use approval_links::{ApprovalPage, csrf_for};
 pub use documents::{Pdf, RenderHold};
 pub use mailing::{LEASE, Try};
 pub use people::PeopleError;
 pub use registry::{ListQuery, NotePage};
-pub use review::{ApprovalPage, DecisionForm, brussels_time, csrf_for};
+pub use review::DecisionForm;
 pub use tokens::{AuthError, TokenError, TokenRequest};
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +90,11 @@ struct Workflow {
     give_up_after: Duration,
 }
 
+/// `approval.link_ttl` and the like as a signed duration to add to timestamps.
+fn signed(d: Duration) -> SignedDuration {
+    SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX)
+}
+
 /// An issued note's PDF bytes, by note.
 type IssuedBytes = (NoteId, Arc<Vec<u8>>);
 
@@ -134,12 +141,12 @@ impl Service {
             clock,
             workflow: Arc::new(Workflow {
                 chain,
-                link_ttl: review::signed(settings.approval.link_ttl),
-                remind_after: review::signed(settings.approval.remind_after),
+                link_ttl: signed(settings.approval.link_ttl),
+                remind_after: signed(settings.approval.remind_after),
                 public_url: settings.http.public_url.clone(),
                 lists: settings.lists.clone(),
                 max_attachment: mail.max_attachment,
-                download_ttl: review::signed(mail.download_ttl),
+                download_ttl: signed(mail.download_ttl),
                 retry_initial: mail.retry_initial,
                 retry_max: mail.retry_max,
                 give_up_after: mail.give_up_after,

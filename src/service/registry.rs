@@ -175,6 +175,13 @@ impl Service {
         Ok(note)
     }
 
+    /// Locks a note by its id as written in a URL.
+    pub(super) async fn lock(&self, tx: &mut WriteTx, id: &str) -> Result<Note, ServiceError> {
+        let not_found = || ServiceError::from(super::Missing::Note(id.to_owned()));
+        let id = id.parse().map_err(|_| not_found())?;
+        tx.lock_note(id).await?.ok_or_else(not_found)
+    }
+
     /// Who is told when changes are requested on a note being submitted: whoever
     /// registered it, whose note it stays whoever submits it; the submitter only when the
     /// registrant left no address (a token made without `--email`, or an older note).

@@ -1,28 +1,21 @@
-//! The approval chain: submitting a note, the approval links and pages, decisions and
-//! reminders. Each use case locks the note and does everything a change causes (tokens,
+//! The approval chain: submitting a note, decisions and reminders (what a link opens
+//! without deciding is in `approval_links.rs`, whether it may decide in `link.rs`). Each
+//! use case locks the note and does everything a change causes (tokens,
 //! outbox rows, audit entries) in that one transaction.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde_json::json;
 
+use super::approval_links::csrf_for;
 use super::documents::IssuedPdf;
 use super::{Service, ServiceError};
 use crate::access::{ClientInfo, Principal};
-use crate::link::{self, ApprovalToken, LinkRefusal};
+use crate::clock::brussels_time;
+use crate::link::{self, LinkRefusal};
 use crate::note::{Note, SpecError};
 use crate::secret;
 use crate::store::{AuditEntry, MailKind, NewApprovalToken, NewMail, WriteTx};
 use crate::workflow::{Decision, Event, Outcome, Review, transition};
-
-/// What the approval page shows.
-#[derive(Debug, Clone)]
-pub struct ApprovalPage {
-    pub note: Note,
-    pub review: Review,
-    pub token: ApprovalToken,
-    /// The value the page's form must send back.
-    pub csrf: String,
-}
 
 /// What an approver posted.
 #[derive(Debug, Clone, Default)]
@@ -34,12 +27,6 @@ pub struct DecisionForm {
 
 /// Longest comment kept with a decision.
 const MAX_COMMENT: usize = 10_000;
-
-/// The form value that proves a POST comes from the page its link opened: derived from the
-/// link's secret, so only someone holding the link can produce it.
-pub fn csrf_for(secret: &str) -> String {
-    secret::digest(&format!("notesd-csrf:{secret}"))[..32].to_owned()
-}
 
 impl Service {
     /// Starts the approval chain: the first step's approvers get their links by email.
@@ -75,43 +62,6 @@ impl Service {
         self.wake_mailer();
         tracing::info!(number = %note.number, round, "submitted");
         Ok(note)
-    }
-
-    /// The token a link's secret names, and its note.
-    async fn link(&self, secret: &str) -> Result<(ApprovalToken, Note), ServiceError> {
-        let token = self
-            .store
-            .approval_token(&secret::digest(secret))
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        let note = self
-            .store
-            .note(token.note_id)
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        Ok((token, note))
-    }
-
-    /// The approval page behind a link. Reading it changes nothing and records nothing:
-    /// mail scanners open every link they see.
-    pub async fn approval_page(&self, secret: &str) -> Result<ApprovalPage, ServiceError> {
-        let (token, note) = self.link(secret).await?;
-        link::check(&token, &note, self.clock.now())?;
-        let review = note.review.clone().ok_or(LinkRefusal::Unknown)?;
-        Ok(ApprovalPage {
-            note,
-            review,
-            token,
-            csrf: csrf_for(secret),
-        })
-    }
-
-    /// The note version a link is about, for the page's draft PDF: readable exactly while
-    /// the page is (a spent, closed, superseded, withdrawn or expired link answers 410).
-    pub async fn approval_draft(&self, secret: &str) -> Result<super::Pdf, ServiceError> {
-        let (token, note) = self.link(secret).await?;
-        link::check(&token, &note, self.clock.now())?;
-        self.draft_pdf(&note, token.version).await
     }
 
     /// Records an approver's decision, once: the link's pending tokens are spent with
@@ -315,13 +265,6 @@ impl Service {
         Ok(queued)
     }
 
-    /// Locks a note by its id as written in a URL.
-    pub(super) async fn lock(&self, tx: &mut WriteTx, id: &str) -> Result<Note, ServiceError> {
-        let not_found = || ServiceError::from(super::Missing::Note(id.to_owned()));
-        let id = id.parse().map_err(|_| not_found())?;
-        tx.lock_note(id).await?.ok_or_else(not_found)
-    }
-
     /// Gives each approver of the review's current step a link, by email.
     async fn open_step(
         &self,
@@ -401,29 +344,5 @@ fn decision_action(decision: Decision) -> &'static str {
     match decision {
         Decision::Approve => "approved",
         Decision::Reject => "changes requested",
-    }
-}
-
-/// "22 November 2026, 10:00" in Brussels, for emails and pages.
-pub fn brussels_time(at: Timestamp) -> String {
-    crate::clock::in_brussels(at)
-        .strftime("%-d %B %Y, %H:%M")
-        .to_string()
-}
-
-/// `approval.link_ttl` and the like as a signed duration to add to timestamps.
-pub(super) fn signed(d: std::time::Duration) -> SignedDuration {
-    SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_form_value_is_tied_to_its_link() {
-        assert_eq!(csrf_for("abc"), csrf_for("abc"));
-        assert_ne!(csrf_for("abc"), csrf_for("abd"));
-        assert_eq!(csrf_for("abc").len(), 32);
     }
 }
