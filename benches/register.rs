@@ -7,11 +7,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use notesd::access::Role;
 use notesd::app::Application;
 use notesd::clock::SystemClock;
 use notesd::config::Settings;
 use notesd::service::TokenRequest;
-use notesd::store::Role;
 use serde_json::json;
 use sqlx::Connection;
 

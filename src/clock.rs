@@ -68,6 +68,11 @@ pub fn brussels_date(at: Timestamp) -> Date {
     in_brussels(at).date()
 }
 
+/// "22 November 2026, 10:00" in Brussels, for emails and pages.
+pub fn brussels_time(at: Timestamp) -> String {
+    in_brussels(at).strftime("%-d %B %Y, %H:%M").to_string()
+}
+
 /// `at` on Brussels' wall clock.
 pub fn in_brussels(at: Timestamp) -> jiff::Zoned {
     at.to_zoned(BRUSSELS.clone())

@@ -2,12 +2,14 @@
 //! routes them through the Presidency's approval chain and mails the issued PDFs to the
 //! delegations. `main.rs` is a thin command line over this library.
 
+pub mod access;
 pub mod address;
 pub mod app;
 pub mod clock;
 pub mod config;
 pub mod files;
 pub mod http;
+pub mod link;
 pub mod mail;
 pub mod metrics;
 pub mod named_enum;

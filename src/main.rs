@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use notesd::access::{Role, TokenStatus};
 use notesd::address::EmailAddress;
 use notesd::app::{Application, StartError};
 use notesd::clock::SystemClock;
@@ -13,7 +14,7 @@ use notesd::config::{LogFormat, Settings};
 use notesd::note::NoteSpec;
 use notesd::render::{NoteDocument, Renderer, Templates};
 use notesd::service::{PeopleError, Service, TokenError, TokenRequest};
-use notesd::store::{Backend, BackupError, Role, Store, StoreError};
+use notesd::store::{Backend, BackupError, Store, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -297,10 +298,10 @@ async fn tokens(command: TokenCommand, settings: &Settings) -> Result<(), Failur
         TokenCommand::List => {
             let now = jiff::Timestamp::now();
             for t in service.tokens().await? {
-                let status = match (t.revoked, t.expires) {
-                    (Some(at), _) => format!("revoked {at}"),
-                    (None, Some(at)) if at <= now => "expired".to_owned(),
-                    _ => "active".to_owned(),
+                let status = match t.status(now) {
+                    TokenStatus::Revoked(at) => format!("revoked {at}"),
+                    TokenStatus::Expired(_) => "expired".to_owned(),
+                    TokenStatus::Active => "active".to_owned(),
                 };
                 println!(
                     "{}\t{}\t{}\t{}\tcreated {}\texpires {}\tlast used {}\t{status}",

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::ApiError;
 use super::extract::Client;
+use crate::clock::brussels_time;
 use crate::render::{Escape, TemplateError, TemplateSet};
-use crate::service::{ApprovalPage, DecisionForm, ServiceError, brussels_time};
+use crate::service::{ApprovalPage, DecisionForm, ServiceError};
 use crate::workflow::Decision;
 
 const BUILT_IN: &[(&str, Escape, &str)] = &[

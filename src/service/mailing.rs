@@ -16,9 +16,8 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::review::brussels_time;
 use super::{Missing, Service, ServiceError};
-use crate::clock::later;
+use crate::clock::{brussels_time, later};
 use crate::mail::{Attachment, Letter};
 use crate::note::NoteId;
 use crate::outbox::{Attempt, ClaimedMail, MailKind, Next, SendOutcome, next};
@@ -166,7 +165,7 @@ impl Service {
         // Finishes of one note's deliveries take turns, so that whichever is last sees every
         // other one done (on PostgreSQL two daemons may finish at once).
         for &note in &ended {
-            tx.hold_note(note).await?;
+            tx.lock_note_unread(note).await?;
         }
         let settled: Vec<(i64, &Next)> = attempts.iter().map(|a| a.mail.id).zip(&nexts).collect();
         tx.settle_mails(&settled).await?;

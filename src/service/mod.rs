@@ -2,6 +2,7 @@
 //! handlers and the CLI call. Errors say what went wrong in the user's terms; the edges
 //! map them to statuses and exit codes.
 
+mod approval_links;
 mod documents;
 mod issue;
 mod mail_worker;
@@ -14,12 +15,14 @@ mod tokens;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::SignedDuration;
 use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
 use crate::config::{Recipient, Settings};
+use crate::link::LinkRefusal;
 use crate::metrics::{Metrics, Tallies};
 use crate::note::{NoteId, SpecError, Vocabulary};
 use crate::outbox::{DeliveryStatus, RetryPolicy};
@@ -27,15 +30,14 @@ use crate::render::{RenderError, Renderer, TemplateError, Templates};
 use crate::store::{Store, StoreError};
 use crate::workflow::{NoteState, Step, WorkflowError};
 
+pub use approval_links::{ApprovalPage, csrf_for};
 pub use documents::{Pdf, RenderHold};
 pub use mail_worker::MailWorker;
 pub use mailing::LEASE;
 pub use people::PeopleError;
 pub use registry::{ListQuery, NotePage};
 pub use reminders::remind_until;
-pub use review::{
-    ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,
-};
+pub use review::DecisionForm;
 pub use tokens::{AuthError, TokenError, TokenRequest};
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +93,11 @@ struct Workflow {
     retry: RetryPolicy,
 }
 
+/// `approval.link_ttl` and the like as a signed duration to add to timestamps.
+fn signed(d: Duration) -> SignedDuration {
+    SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX)
+}
+
 /// An issued note's PDF bytes, by note.
 type IssuedBytes = (NoteId, Arc<Vec<u8>>);
 
@@ -137,12 +144,12 @@ impl Service {
             clock,
             workflow: Arc::new(Workflow {
                 chain,
-                link_ttl: review::signed(settings.approval.link_ttl),
-                remind_after: review::signed(settings.approval.remind_after),
+                link_ttl: signed(settings.approval.link_ttl),
+                remind_after: signed(settings.approval.remind_after),
                 public_url: settings.http.public_url.to_string(),
                 lists: settings.lists.clone(),
                 max_attachment: mail.max_attachment,
-                download_ttl: review::signed(mail.download_ttl),
+                download_ttl: signed(mail.download_ttl),
                 retry: RetryPolicy {
                     initial: mail.retry_initial,
                     max: mail.retry_max,

@@ -8,13 +8,14 @@
 //! takes the row lock of the year's document counter first, which serialises allocation
 //! across daemons without deadlocks.
 
+mod approvals;
 mod audit;
 mod backup;
 mod documents;
 mod notes;
 mod outbox;
-mod review;
 mod tokens;
+mod tx;
 mod users;
 
 use std::path::Path;
@@ -29,13 +30,14 @@ use crate::config::BadDatabaseUrl;
 use crate::files;
 
 pub use crate::config::Backend;
-pub use audit::{AuditEntry, ClientInfo};
+pub use approvals::NewApprovalToken;
+pub use audit::AuditEntry;
 pub use backup::BackupError;
 pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
 pub use outbox::{Delivery, Tally};
-pub use review::{ApprovalToken, NewApprovalToken, TokenStatus, WriteTx};
-pub use tokens::{ActorId, NewToken, OutOfScope, Principal, Role, StoredToken};
+pub use tokens::{NewToken, StoredToken};
+pub use tx::WriteTx;
 pub use users::{NewUser, User};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
-use super::review::WriteTx;
+use super::tx::WriteTx;
 use super::{Backend, Store, StoreError, parse_time};
 use crate::note::NoteId;
 use crate::outbox::{ClaimedMail, DeliveryStatus, Next, QueuedMail};

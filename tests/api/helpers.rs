@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use notesd::access::Role;
 use notesd::app::Application;
 use notesd::clock::ShiftedClock;
 use notesd::config::Settings;
 use notesd::service::{Service, TokenRequest};
-use notesd::store::Role;
 use reqwest::Response;
 use serde_json::{Value, json};
 use sqlx::Connection;

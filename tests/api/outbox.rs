@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
+use notesd::access::{ActorId, ClientInfo, Principal, Role};
 use notesd::clock::ShiftedClock;
 use notesd::config::{RuleSettings, StepSettings};
 use notesd::outbox::{Attempt, DeliveryStatus, MailKind, Next, QueuedMail, SendOutcome};
 use notesd::service::Service;
-use notesd::store::{ActorId, ClientInfo, Principal, Role, Store};
+use notesd::store::Store;
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
 
