@@ -1,17 +1,20 @@
 //! Laid-out pages as printpdf operations, pure: each line shown from a text matrix at its
 //! baseline as positioned glyphs, justified by a TJ offset after each space (word spacing
 //! has no effect on the two-byte fonts printpdf embeds), the rules, and the DRAFT marks.
+//! Each line is a marked-content sequence: tagged with an id for the structure tree
+//! (`tags.rs`), or an artifact (the footer, rules and marks).
 
 use std::collections::BTreeMap;
 
 use printpdf::{
-    Codepoint, Color, FontId, Greyscale, LinePoint, Op, PdfFontHandle, Point, Pt, TextItem,
-    TextMatrix,
+    Codepoint, Color, DictItem, FontId, Greyscale, LinePoint, Op, PdfFontHandle, Point, Pt,
+    TextItem, TextMatrix,
 };
 
 use super::fonts::Fonts;
-use super::layout::{HANG_WIDTH, Line, PAGE_HEIGHT, PAGE_WIDTH, Page};
+use super::layout::{HANG_WIDTH, Line, PAGE_HEIGHT, PAGE_WIDTH, Page, Role};
 use super::markup::{Face, Span};
+use super::tags::Tagged;
 
 const DRAFT: &str = "DRAFT";
 
@@ -87,13 +90,17 @@ fn subset_tag(face: Face, used: &BTreeMap<(Face, u16), char>) -> Option<String> 
     )
 }
 
-/// The operations that draw one page.
-pub fn page_ops(page: &Page, faces: &Faces, draft: bool) -> Vec<Op> {
-    let mut ops = Vec::with_capacity(8 + 4 * page.lines.len());
+/// The operations that draw one page, and what each of its marked-content ids shows.
+pub fn page_ops(page: &Page, faces: &Faces, draft: bool) -> (Vec<Op>, Vec<Tagged>) {
+    let mut ops = Vec::with_capacity(8 + 6 * page.lines.len());
+    let mut tagged = Vec::with_capacity(page.lines.len());
     if draft {
         draft_marks(&mut ops, faces);
     }
     if !page.rules.is_empty() {
+        ops.push(Op::BeginMarkedContent {
+            tag: "Artifact".to_owned(),
+        });
         ops.push(Op::SetOutlineThickness { pt: Pt(0.5) });
         for rule in &page.rules {
             ops.push(Op::DrawLine {
@@ -103,13 +110,25 @@ pub fn page_ops(page: &Page, faces: &Faces, draft: bool) -> Vec<Op> {
                 },
             });
         }
+        ops.push(Op::EndMarkedContent);
     }
     ops.push(Op::StartTextSection);
     let mut pen = Pen::default();
     for line in &page.lines {
         if let Some(label) = &line.hang {
+            let label_of = Tagged {
+                role: line.role,
+                label: true,
+            };
+            begin(&mut ops, &mut tagged, label_of);
             pen.show_at(&mut ops, faces, line, Some(line.x - HANG_WIDTH), label, 0.0);
+            ops.push(Op::EndMarkedContent);
         }
+        let text = Tagged {
+            role: line.role,
+            label: false,
+        };
+        begin(&mut ops, &mut tagged, text);
         // TJ offsets are thousandths of an em; a negative one moves right.
         let gap = -line.word_gap * 1000.0 / line.size;
         let gap = if gap.abs() < 0.05 { 0.0 } else { gap };
@@ -117,9 +136,32 @@ pub fn page_ops(page: &Page, faces: &Faces, draft: bool) -> Vec<Op> {
         for span in &line.spans {
             pen.show_at(&mut ops, faces, line, x.take(), span, gap);
         }
+        ops.push(Op::EndMarkedContent);
     }
     ops.push(Op::EndTextSection);
-    ops
+    (ops, tagged)
+}
+
+/// Opens the marked-content sequence of `t`: the footer as a pagination artifact, anything
+/// else with the next marked-content id.
+fn begin(ops: &mut Vec<Op>, tagged: &mut Vec<Tagged>, t: Tagged) {
+    let (tag, properties) = if t.role == Role::Footer {
+        let name = |n: &str| DictItem::Name(n.as_bytes().to_vec());
+        (
+            "Artifact",
+            [("Type", name("Pagination")), ("Subtype", name("Footer"))]
+                .map(|(k, v)| (k.to_owned(), v))
+                .into(),
+        )
+    } else {
+        tagged.push(t);
+        let mcid = DictItem::Int(tagged.len() as i64 - 1);
+        (t.structure_type(), [("MCID".to_owned(), mcid)].into())
+    };
+    ops.push(Op::BeginMarkedContentWithProperties {
+        tag: tag.to_owned(),
+        properties: DictItem::Dict { map: properties },
+    });
 }
 
 /// The font and size last set in a text section, so that each is set only on a change.
@@ -184,6 +226,9 @@ fn draft_marks(ops: &mut Vec<Op>, faces: &Faces) {
         }),
     };
     ops.extend([
+        Op::BeginMarkedContent {
+            tag: "Artifact".to_owned(),
+        },
         Op::SaveGraphicsState,
         grey(0.85),
         Op::StartTextSection,
@@ -200,6 +245,7 @@ fn draft_marks(ops: &mut Vec<Op>, faces: &Faces) {
         word(),
         Op::EndTextSection,
         Op::RestoreGraphicsState,
+        Op::EndMarkedContent,
     ]);
 }
 
