@@ -3,7 +3,7 @@
 
 use unicode_linebreak::{BreakOpportunity, linebreaks};
 
-use super::{Line, Measure, MissingGlyph};
+use super::{Line, Measure, MissingGlyph, Role};
 use crate::render::markup::{Face, Span};
 
 pub(super) fn plain(text: &str) -> Vec<Span> {
@@ -46,9 +46,10 @@ fn step(n: usize) {
 }
 
 /// A line out of the line breaker, before it is positioned.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Broken {
-    pub(super) line: Line,
+    spans: Vec<Span>,
+    size: f32,
     /// Natural width, without the trailing space.
     pub(super) width: f32,
     /// The extra width per space that would fill the line (0 for a paragraph's last line).
@@ -64,6 +65,26 @@ struct Segment {
     trimmed: f32,
     after_space: bool,
     mandatory: bool,
+}
+
+impl Broken {
+    /// The line set unjustified from (`x`, `y`).
+    pub(super) fn placed(self, x: f32, y: f32, role: Role) -> Line {
+        Line {
+            x,
+            y,
+            size: self.size,
+            spans: self.spans,
+            word_gap: 0.0,
+            hang: None,
+            role,
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn text(&self) -> String {
+        self.spans.iter().map(|s| s.text.as_str()).collect()
+    }
 }
 
 /// Breaks styled text into lines no wider than `width`, in one pass over the text: the
@@ -108,14 +129,8 @@ pub(super) fn break_lines(
             (width - natural) / spaces as f32
         };
         Broken {
-            line: Line {
-                x: 0.0,
-                y: 0.0,
-                size,
-                spans: line_spans,
-                word_gap: 0.0,
-                hang: None,
-            },
+            spans: line_spans,
+            size,
             width: natural,
             // A line with gaps wider than an em reads worse justified than ragged.
             justify_gap: if gap > size { 0.0 } else { gap.max(0.0) },
@@ -239,7 +254,7 @@ mod tests {
         for (i, b) in lines.iter().enumerate() {
             let line = Line {
                 word_gap: b.justify_gap,
-                ..b.line.clone()
+                ..b.clone().placed(0.0, 0.0, Role::Footer)
             };
             if i + 1 < lines.len() {
                 assert!(
@@ -252,7 +267,7 @@ mod tests {
             }
             assert!(!line.text().ends_with(' ') && !line.text().starts_with(' '));
         }
-        let text: Vec<String> = lines.iter().map(|b| b.line.text()).collect();
+        let text: Vec<String> = lines.iter().map(Broken::text).collect();
         assert_eq!(text.join(" "), "word ".repeat(60).trim_end());
     }
 
@@ -263,7 +278,7 @@ mod tests {
             .replace("« ", "«\u{202F}")
             .replace(" »", "\u{202F}»");
         for b in break_lines(&plain(&text), 12.0, 200.0, Fonts::get()).unwrap() {
-            let line = b.line.text();
+            let line = b.text();
             assert!(!line.starts_with('»') && !line.ends_with('«'), "{line:?}");
             assert!(
                 !line.ends_with('-'),
@@ -280,7 +295,7 @@ mod tests {
         let lines =
             break_lines(&plain("first line\nsecond line"), 12.0, 400.0, Fonts::get()).unwrap();
         assert_eq!(
-            lines.iter().map(|b| b.line.text()).collect::<Vec<_>>(),
+            lines.iter().map(Broken::text).collect::<Vec<_>>(),
             ["first line", "second line"]
         );
     }

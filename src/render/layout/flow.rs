@@ -3,7 +3,7 @@
 
 use super::breaking::{Broken, break_lines};
 use super::geometry::*;
-use super::{LayoutError, Line, Measure, MissingGlyph, Page};
+use super::{BlockRole, LayoutError, Line, Measure, MissingGlyph, Page, Role};
 use crate::render::markup::{Block, Face, Span};
 
 /// Body lines flowing down the pages.
@@ -100,22 +100,30 @@ impl Flow {
     }
 }
 
-/// The lines of one body block, positioned horizontally; `y` is set by the flow.
-pub(super) fn block_lines(block: &Block, m: &impl Measure) -> Result<Vec<Line>, MissingGlyph> {
+/// The lines of body block `n`, positioned horizontally; `y` is set by the flow.
+pub(super) fn block_lines(
+    n: usize,
+    block: &Block,
+    m: &impl Measure,
+) -> Result<Vec<Line>, MissingGlyph> {
     let width = RIGHT - LEFT;
+    let role = |kind| Role::Body(n, kind);
     let lines = match block {
-        Block::Paragraph(spans) => at(LEFT, break_lines(spans, BODY_SIZE, width, m)?, true),
-        Block::Quote(spans) => at(
+        Block::Paragraph(spans) => justified(
+            LEFT,
+            break_lines(spans, BODY_SIZE, width, m)?,
+            role(BlockRole::Paragraph),
+        ),
+        Block::Quote(spans) => justified(
             LEFT + HANG,
             break_lines(spans, BODY_SIZE, width - 2.0 * HANG, m)?,
-            true,
+            role(BlockRole::Quote),
         ),
         Block::Heading(spans) => break_lines(spans, BODY_SIZE, width - 2.0 * HANG, m)?
             .into_iter()
-            .map(|b| Line {
-                x: PAGE_WIDTH / 2.0 - b.width / 2.0,
-                word_gap: 0.0,
-                ..b.line
+            .map(|b| {
+                let x = PAGE_WIDTH / 2.0 - b.width / 2.0;
+                b.placed(x, 0.0, role(BlockRole::Heading))
             })
             .collect(),
         Block::Item {
@@ -124,10 +132,10 @@ pub(super) fn block_lines(block: &Block, m: &impl Measure) -> Result<Vec<Line>, 
             spans,
         } => {
             let indent = HANG * (*depth as f32 + 1.0);
-            let mut lines = at(
+            let mut lines = justified(
                 LEFT + indent,
                 break_lines(spans, BODY_SIZE, width - indent, m)?,
-                true,
+                role(BlockRole::Item { depth: *depth }),
             );
             if let Some(first) = lines.first_mut() {
                 let face = first.spans.first().map_or(Face::Regular, |s| s.face);
@@ -142,13 +150,12 @@ pub(super) fn block_lines(block: &Block, m: &impl Measure) -> Result<Vec<Line>, 
     Ok(lines)
 }
 
-fn at(x: f32, broken: Vec<Broken>, justify: bool) -> Vec<Line> {
+fn justified(x: f32, broken: Vec<Broken>, role: Role) -> Vec<Line> {
     broken
         .into_iter()
         .map(|b| Line {
-            x,
-            word_gap: if justify { b.justify_gap } else { 0.0 },
-            ..b.line
+            word_gap: b.justify_gap,
+            ..b.placed(x, 0.0, role)
         })
         .collect()
 }

@@ -2,7 +2,7 @@
 //! and language on the next.
 
 use super::geometry::*;
-use super::{Footer, Measure, MissingGlyph, Page, Rule};
+use super::{Footer, Measure, MissingGlyph, Page, Role, Rule};
 use crate::render::markup::Face;
 
 pub(super) fn lay_footer(
@@ -18,46 +18,30 @@ pub(super) fn lay_footer(
         y: line1 + FOOTER_SIZE + 3.0,
     });
     let centre = PAGE_WIDTH / 2.0;
+    let text = |text: &str, face, at| single(text, face, FOOTER_SIZE, at, Role::Footer);
     page.lines
-        .push(single(&f.number, Face::Regular, FOOTER_SIZE, LEFT, line1));
+        .push(text(&f.number, Face::Regular, (LEFT, line1)));
     page.lines.push(aligned(
-        &f.initials,
-        Face::Regular,
-        FOOTER_SIZE,
-        centre,
+        text(&f.initials, Face::Regular, (centre, line1)),
         Align::Centre,
-        line1,
         m,
     )?);
     page.lines.push(aligned(
-        &number.to_string(),
-        Face::Regular,
-        FOOTER_SIZE,
-        RIGHT,
+        text(&number.to_string(), Face::Regular, (RIGHT, line1)),
         Align::Right,
-        line1,
         m,
     )?);
-    page.lines
-        .push(single(&f.unit, Face::Regular, FOOTER_SIZE, LEFT, line2));
+    page.lines.push(text(&f.unit, Face::Regular, (LEFT, line2)));
     if let Some(marking) = &f.marking {
         page.lines.push(aligned(
-            marking,
-            Face::Bold,
-            FOOTER_SIZE,
-            centre,
+            text(marking, Face::Bold, (centre, line2)),
             Align::Centre,
-            line2,
             m,
         )?);
     }
     page.lines.push(aligned(
-        &f.language,
-        Face::Regular,
-        FOOTER_SIZE,
-        RIGHT,
+        text(&f.language, Face::Regular, (RIGHT, line2)),
         Align::Right,
-        line2,
         m,
     )?);
     Ok(())

@@ -2,7 +2,7 @@
 //! corner) and single lines placed at a point.
 
 use super::breaking::width_of;
-use super::{Line, Measure, MissingGlyph};
+use super::{Line, Measure, MissingGlyph, Role};
 use crate::render::markup::{Face, Span};
 
 pub const PAGE_WIDTH: f32 = 595.28;
@@ -24,7 +24,8 @@ pub(super) const FOOTER_SIZE: f32 = 10.0;
 /// How far a list point's label sits left of its text.
 pub const HANG_WIDTH: f32 = HANG;
 
-pub(super) fn single(text: &str, face: Face, size: f32, x: f32, y: f32) -> Line {
+/// `text` as one line of `role` starting at (`x`, `y`).
+pub(super) fn single(text: &str, face: Face, size: f32, (x, y): (f32, f32), role: Role) -> Line {
     Line {
         x,
         y,
@@ -35,6 +36,7 @@ pub(super) fn single(text: &str, face: Face, size: f32, x: f32, y: f32) -> Line 
         }],
         word_gap: 0.0,
         hang: None,
+        role,
     }
 }
 
@@ -43,19 +45,15 @@ pub(super) enum Align {
     Centre,
 }
 
-pub(super) fn aligned(
-    text: &str,
-    face: Face,
-    size: f32,
-    anchor: f32,
-    align: Align,
-    y: f32,
-    m: &impl Measure,
-) -> Result<Line, MissingGlyph> {
-    let width = width_of(text, face, size, m)?;
+/// `line` moved to end at its `x`, or to be centred on it.
+pub(super) fn aligned(line: Line, align: Align, m: &impl Measure) -> Result<Line, MissingGlyph> {
+    let mut width = 0.0;
+    for span in &line.spans {
+        width += width_of(&span.text, span.face, line.size, m)?;
+    }
     let x = match align {
-        Align::Right => anchor - width,
-        Align::Centre => anchor - width / 2.0,
+        Align::Right => line.x - width,
+        Align::Centre => line.x - width / 2.0,
     };
-    Ok(single(text, face, size, x, y))
+    Ok(Line { x, ..line })
 }

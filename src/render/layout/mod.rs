@@ -64,7 +64,8 @@ pub struct Footer {
 }
 
 /// One line of text at its baseline. `word_gap` is the space added to each U+0020 to
-/// justify the line; `hang` is a list point's label, set one indent left of `x`.
+/// justify the line; `hang` is a list point's label, set one indent left of `x`; `role`
+/// is what the line is part of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line {
     pub x: f32,
@@ -73,6 +74,45 @@ pub struct Line {
     pub spans: Vec<Span>,
     pub word_gap: f32,
     pub hang: Option<Span>,
+    pub role: Role,
+}
+
+/// What a line is part of in the note, so that readers of the pages need not guess it
+/// from positions: the tagged PDF's structure tree is built from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The institution's two lines.
+    Institution,
+    PlaceAndDate,
+    Number,
+    /// The marking (LIMITE) beside the number.
+    Marking,
+    InterinstitutionalFile,
+    /// The distribution codes.
+    Codes,
+    /// The kind of document (NOTE, COVER NOTE): the note's title.
+    Kind,
+    /// The label of row `n` of the From/To/Subject table.
+    RowLabel(usize),
+    /// A line of the value of row `n`.
+    RowValue(usize),
+    /// A line of body block `n` (numbered from 0 in reading order).
+    Body(usize, BlockRole),
+    /// The footer, repeated on every page: furniture, not part of the text.
+    Footer,
+}
+
+/// What a body block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockRole {
+    Paragraph,
+    Heading,
+    Quote,
+    /// A list point, `depth` levels in (0 at the outermost list); its first line carries
+    /// the label in `Line::hang`.
+    Item {
+        depth: usize,
+    },
 }
 
 impl Line {
@@ -108,10 +148,10 @@ pub fn layout(
     let body_top = lay_header(header, &mut pages[0], m)?;
     let mut flow = Flow::new(pages, body_top, max_pages);
     for (i, block) in blocks.iter().enumerate() {
-        let lines = block_lines(block, m)?;
+        let lines = block_lines(i, block, m)?;
         // A heading keeps company with the first two lines of what follows it.
         let keep_with = match (block, blocks.get(i + 1)) {
-            (Block::Heading(_), Some(next)) => block_lines(next, m)?.len().min(2),
+            (Block::Heading(_), Some(next)) => block_lines(i + 1, next, m)?.len().min(2),
             _ => 0,
         };
         flow.place(lines, keep_with)?;
@@ -211,7 +251,8 @@ mod tests {
         // Every body line is placed once, in order, after the header's lines.
         let expected: Vec<String> = blocks
             .iter()
-            .flat_map(|b| block_lines(b, Fonts::get()).unwrap())
+            .enumerate()
+            .flat_map(|(n, b)| block_lines(n, b, Fonts::get()).unwrap())
             .map(|l| l.text())
             .collect();
         let placed: Vec<String> = pages
@@ -271,7 +312,10 @@ mod tests {
                         "{words} words, paragraph {p}: {counts:?}"
                     );
                 }
-                assert_eq!(total, block_lines(&blocks[p + 1], fonts).unwrap().len());
+                assert_eq!(
+                    total,
+                    block_lines(p + 1, &blocks[p + 1], fonts).unwrap().len()
+                );
             }
         }
         assert!(
@@ -358,7 +402,7 @@ mod tests {
                 let lines = break_lines(&plain(&text), 12.0, width, Fonts::get()).unwrap();
                 let steps = STEPS.with(|s| s.get());
                 prop_assert!(steps <= 12 * (text.len() as u64 + 1), "{} steps", steps);
-                let printed: String = lines.iter().map(|b| b.line.text()).collect();
+                let printed: String = lines.iter().map(|b| b.text()).collect();
                 prop_assert_eq!(visible(&printed), visible(&text));
             }
 
