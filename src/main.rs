@@ -13,7 +13,7 @@ use notesd::clock::SystemClock;
 use notesd::config::{LogFormat, Settings};
 use notesd::note::NoteSpec;
 use notesd::render::{NoteDocument, Renderer, Templates};
-use notesd::service::{PeopleError, Service, TokenError, TokenRequest};
+use notesd::service::{PeopleError, Service, TokenError, TokenRequest, VerifyError};
 use notesd::store::{Backend, BackupError, Store, StoreError};
 
 #[derive(Parser)]
@@ -58,6 +58,12 @@ enum Command {
         /// Where to write the copy; must not exist yet.
         #[arg(value_name = "OUT")]
         out: PathBuf,
+    },
+    /// Whether FILE is a note this registry issued, by the SHA-256 of its bytes: exit 0
+    /// with its number, version and issue time; exit 1 with the reason otherwise.
+    Verify {
+        #[arg(value_name = "FILE.pdf")]
+        file: PathBuf,
     },
     /// Manage API tokens.
     Token {
@@ -236,6 +242,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::Token { command } => tokens(command, &settings).await,
         Command::User { command } => users(command, &settings).await,
         Command::Backup { out } => backup(&settings, &out).await,
+        Command::Verify { file } => verify(&settings, &file).await,
         Command::Serve => serve(settings).await,
         Command::Render {
             spec,
@@ -427,6 +434,40 @@ fn render(
     std::fs::write(&partial, &bytes)
         .and_then(|()| std::fs::rename(&partial, output))
         .map_err(|e| Failure::User(format!("{}: {e}", output.display())))?;
+    Ok(())
+}
+
+/// `notesd verify FILE.pdf`: what `POST /api/verify` would answer, for the operator.
+async fn verify(settings: &Settings, file: &Path) -> Result<(), Failure> {
+    let bytes =
+        std::fs::read(file).map_err(|e| Failure::User(format!("{}: {e}", file.display())))?;
+    let service = service(settings).await?;
+    let found = service.verify(bytes).await;
+    service.store().close().await;
+    let found = found.map_err(|e| match e {
+        VerifyError::NotPdf => Failure::User(format!("{}: {e}", file.display())),
+        VerifyError::Store(store) => store.into(),
+        VerifyError::Service(other) => Failure::Environment(other.to_string()),
+    })?;
+    let reason = found.reason.unwrap_or_default();
+    // Until notes are sealed (issue 13 item 4), issued means the bytes are the ones issued.
+    let (Some(number), Some(version), Some(issued_at), true) =
+        (found.number, found.version, found.issued_at, found.issued)
+    else {
+        return Err(Failure::User(format!(
+            "{}: {reason} (SHA-256 {})",
+            file.display(),
+            found.sha256
+        )));
+    };
+    println!(
+        "{number}, version {version}, issued {} (Brussels time)",
+        notesd::clock::brussels_time(issued_at)
+    );
+    println!("SHA-256 {}", found.sha256);
+    if !reason.is_empty() {
+        println!("{reason}");
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
 use crate::note::Note;
 use crate::outbox::DeliveryStatus;
+use crate::service::Verification;
 use crate::store::{AuditEntry, Delivery};
 use crate::workflow::{ApproverProgress, Decision, NoteState, Rule, StepProgress, StepStatus};
 
@@ -287,6 +288,39 @@ impl From<&AuditEntry> for AuditView {
     }
 }
 
+/// What `POST /api/verify` found out about a PDF.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Verification)]
+pub struct VerifyView {
+    /// Whether the file is, byte for byte, a note this registry issued.
+    pub issued: bool,
+    #[schema(example = "6762/22")]
+    pub number: Option<String>,
+    pub version: Option<i64>,
+    #[schema(format = DateTime)]
+    pub issued_at: Option<String>,
+    /// Of the bytes received, lower-case hex.
+    pub sha256: String,
+    /// Whether the file carries the Presidency's seal, intact.
+    pub sealed: bool,
+    /// Why the file is not an issued note, or that a revision has been issued since.
+    pub reason: Option<String>,
+}
+
+impl From<&Verification> for VerifyView {
+    fn from(v: &Verification) -> Self {
+        Self {
+            issued: v.issued,
+            number: v.number.clone(),
+            version: v.version,
+            issued_at: v.issued_at.map(|t| t.to_string()),
+            sha256: v.sha256.clone(),
+            sealed: v.sealed,
+            reason: v.reason.clone(),
+        }
+    }
+}
+
 /// Every error: `{"error": {"code", "message", "field"}}`.
 #[derive(Debug, Serialize, ToSchema, ToResponse)]
 #[response(description = "what is wrong, and which field if one is")]
@@ -408,6 +442,7 @@ fn note_kind() -> Object {
         super::notes::deliveries,
         super::notes::retry_delivery,
         super::notes::audit,
+        super::verify::api,
     ),
     components(schemas(SpecSchema, ErrorBody, ErrorDetail), responses(ErrorBody)),
     modifiers(&Bearer, &Public),
@@ -515,6 +550,45 @@ impl Modify for Public {
                 &refusals,
             ),
         );
+        paths.add_path_operation(
+            "/verify",
+            vec![HttpMethod::Get],
+            public(
+                "A page where anyone may upload a PDF to verify it",
+                None,
+                &html,
+                &[],
+            ),
+        );
+        let mut upload = public(
+            "Verifies the uploaded `pdf` field; the page again with the finding",
+            None,
+            &html,
+            &[
+                (400, "a form that cannot be read"),
+                (413, "a file over 10 MB"),
+                (415, "a body that is not a multipart form"),
+                (422, "no file, or not a PDF"),
+            ],
+        );
+        let file = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property(
+                "pdf",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .content_media_type("application/pdf"),
+            )
+            .build();
+        upload.request_body = Some(
+            utoipa::openapi::request_body::RequestBodyBuilder::new()
+                .content(
+                    "multipart/form-data",
+                    ContentBuilder::new().schema(Some(file)).build(),
+                )
+                .build(),
+        );
+        paths.add_path_operation("/verify", vec![HttpMethod::Post], upload);
         let text = (
             "text/plain",
             ObjectBuilder::new().schema_type(Type::String).build(),

@@ -39,6 +39,11 @@ const BUILT_IN: &[(&str, Escape, &str)] = &[
         Escape::Html,
         include_str!("../../templates/pages/refused.hbs"),
     ),
+    (
+        "pages/verify",
+        Escape::Html,
+        include_str!("../../templates/pages/verify.hbs"),
+    ),
 ];
 
 /// The page templates, built in or from `templates.dir/pages/…`; `check` loads them too.
@@ -249,7 +254,12 @@ fn refused(state: &AppState, error: ApiError) -> Response {
     render(state, error.status, "pages/refused", &view)
 }
 
-fn render(state: &AppState, status: StatusCode, page: &str, view: &impl Serialize) -> Response {
+pub(super) fn render(
+    state: &AppState,
+    status: StatusCode,
+    page: &str,
+    view: &impl Serialize,
+) -> Response {
     match state.pages.render(page, view) {
         Ok(html) => {
             let mut response = private((status, Html(html)).into_response());

@@ -7,6 +7,7 @@ mod extract;
 mod metrics;
 mod notes;
 pub mod server;
+mod verify;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -75,12 +76,22 @@ fn public_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     ]
 }
 
+/// The routes anyone may call without signing in that take a whole PDF: up to
+/// [`MAX_BODY`], like the API.
+fn verify_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/verify", get(verify::page).post(verify::upload)),
+        ("/api/verify", post(verify::api)),
+    ]
+}
+
 /// Every path the router answers: the contract test walks them and checks that the
 /// OpenAPI document describes each method they take.
 pub fn route_paths() -> Vec<&'static str> {
     api_routes()
         .into_iter()
         .chain(public_routes())
+        .chain(verify_routes())
         .map(|(path, _)| path)
         .collect()
 }
@@ -99,6 +110,7 @@ pub fn router(service: Service, pages: TemplateSet, body_timeout: Duration) -> R
         .route_layer(middleware::from_fn(refuse_declared_over_public_limit));
     api_routes()
         .into_iter()
+        .chain(verify_routes())
         .fold(Router::new(), |router, (path, route)| {
             router.route(path, route)
         })

@@ -105,6 +105,8 @@ impl Service {
         if let Some(fields) = context.as_object_mut() {
             fields.insert("link".to_owned(), link.into());
             fields.insert("sender".to_owned(), sender.into());
+            // Where a delegation checks a PDF against the SHA-256 the delivery states.
+            fields.insert("verify_url".to_owned(), format!("{base}/verify").into());
         }
         Ok(Letter {
             kind: row.kind,

@@ -12,6 +12,7 @@ mod registry;
 mod reminders;
 mod review;
 mod tokens;
+mod verify;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub use registry::{ListQuery, NotePage};
 pub use reminders::remind_until;
 pub use review::DecisionForm;
 pub use tokens::{AuthError, TokenError, TokenRequest};
+pub use verify::{Verification, VerifyError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

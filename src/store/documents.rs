@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use sqlx::Row;
 
 use super::tx::WriteTx;
-use super::{Store, StoreError};
-use crate::note::NoteId;
+use super::{Store, StoreError, parse_time};
+use crate::note::{Note, NoteId};
 
 /// An issued note's PDF.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +28,52 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// The note whose issued PDF has this SHA-256 (lower-case hex), and when it was issued.
+    pub async fn issued_with_sha256(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<(NoteId, Timestamp)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT note_id, created_at FROM documents WHERE sha256 = $1 ORDER BY note_id LIMIT 1",
+        )
+        .bind(sha256)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            let at: String = r.try_get("created_at")?;
+            Ok((r.try_get("note_id")?, parse_time(&at)?))
+        })
+        .transpose()
+    }
+
+    /// Whether a note numbered `number` (as printed: `6762/22`) has been issued.
+    pub async fn is_number_issued(&self, number: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT n.id FROM notes n JOIN documents d ON d.note_id = n.id WHERE n.number = $1",
+        )
+        .bind(number)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// The number of the latest revision of `note`'s document issued after it, if any.
+    pub async fn later_issued_revision(&self, note: &Note) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT n.number FROM notes n JOIN documents d ON d.note_id = n.id \
+             WHERE n.year = $1 AND n.serial = $2 AND n.revision > $3 \
+             ORDER BY n.revision DESC LIMIT 1",
+        )
+        .bind(i64::from(note.number.year()))
+        .bind(i64::from(note.number.serial()))
+        .bind(i64::from(note.number.revision().unwrap_or_default()))
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| r.try_get("number"))
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// The note a download link opens, and when the link expires.
