@@ -372,14 +372,14 @@ async fn slow_distribution(recipients: usize) -> (smtp::SmtpServer, tempfile::Te
     (server, dir, token)
 }
 
-#[tokio::test]
-async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
-    const RECIPIENTS: usize = 300;
-    let (server, dir, token) = slow_distribution(RECIPIENTS).await;
-    let config = DISTRIBUTION_CONFIG;
-    let client = reqwest::Client::new();
-    let (mut child, base) = start_serve_with(dir.path(), &client, &config, &[]).await;
-
+/// Registers a note to the list `many`, submits it and approves it as the approver of
+/// `distribution_config` (the first mail `server` receives); returns its id, issued.
+async fn issue(
+    client: &reqwest::Client,
+    server: &smtp::SmtpServer,
+    base: &str,
+    token: &str,
+) -> String {
     let spec = serde_json::json!({
         "language": "en", "from": "Presidency", "to": "Recipients", "subject": "Crash test",
         "codes": ["JAI"], "unit": "JAI.1", "initials": "AB/cd", "body": "Text.",
@@ -387,7 +387,7 @@ async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
     });
     let note: serde_json::Value = client
         .post(format!("{base}/api/notes"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .json(&spec)
         .send()
         .await
@@ -398,15 +398,72 @@ async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
     let id = note["id"].to_string();
     let submitted = client
         .post(format!("{base}/api/notes/{id}/submit"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .send()
         .await
         .unwrap();
     assert_eq!(submitted.status(), 200);
     let mails = server.wait_for(1, Duration::from_secs(20)).await;
     let link = mails[0].approval_link().expect("an approval link");
-    let link = link.replace("https://notes.example", &base);
-    approve_at(&client, &link).await;
+    let link = link.replace("https://notes.example", base);
+    approve_at(client, &link).await;
+    id
+}
+
+#[tokio::test]
+async fn verify_names_an_issued_note_and_refuses_a_tampered_copy() {
+    let (server, dir, token) = slow_distribution(1).await;
+    let client = reqwest::Client::new();
+    let (child, base) = start_serve_with(dir.path(), &client, &DISTRIBUTION_CONFIG, &[]).await;
+    let id = issue(&client, &server, &base, &token).await;
+    let number = get_json(&client, &format!("{base}/api/notes/{id}"), &token).await["number"]
+        .as_str()
+        .expect("a number")
+        .to_owned();
+    let pdf = client
+        .get(format!("{base}/api/notes/{id}/pdf"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let (code, _) = stop_and_log(child).await;
+    assert_eq!(code, Some(0));
+
+    let issued = dir.path().join("issued.pdf");
+    std::fs::write(&issued, &pdf).unwrap();
+    let args = |file: &'static str| [&DISTRIBUTION_CONFIG[..], &["verify", file]].concat();
+    let (stdout, _) = expect(dir.path(), &args("issued.pdf"), 0);
+    assert!(
+        stdout.starts_with(&format!("{number}, version ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("issued "), "{stdout}");
+
+    let mut tampered = pdf;
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x01;
+    std::fs::write(dir.path().join("tampered.pdf"), &tampered).unwrap();
+    let (_, stderr) = expect(dir.path(), &args("tampered.pdf"), 1);
+    assert!(stderr.contains("tampered.pdf: "), "{stderr}");
+    assert!(stderr.contains("SHA-256"), "{stderr}");
+
+    std::fs::write(dir.path().join("notes.txt"), "not a PDF").unwrap();
+    let (_, stderr) = expect(dir.path(), &args("notes.txt"), 1);
+    assert!(stderr.contains("not a PDF"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_daemon_killed_mid_distribution_resumes_and_serves_everyone() {
+    const RECIPIENTS: usize = 300;
+    let (server, dir, token) = slow_distribution(RECIPIENTS).await;
+    let config = DISTRIBUTION_CONFIG;
+    let client = reqwest::Client::new();
+    let (mut child, base) = start_serve_with(dir.path(), &client, &config, &[]).await;
+    let id = issue(&client, &server, &base, &token).await;
 
     // About a third of the way: SIGKILL.
     server

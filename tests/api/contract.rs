@@ -191,5 +191,20 @@ async fn what_the_api_answers_validates_against_the_document() {
     let error: Value = invalid.json().await.expect("JSON");
     assert!(error["error"]["field"].is_string(), "{error}");
     assert_conforms(&document, "/api/notes", "post", 422, &error);
+
+    // Verification, without a token: a finding, and a refusal of what is not a PDF.
+    for (body, status) in [(&b"%PDF-1.7\n"[..], 200), (&b"GIF89a"[..], 422)] {
+        let answer = app
+            .client
+            .post(app.url("/api/verify"))
+            .header("content-type", "application/pdf")
+            .body(body)
+            .send()
+            .await
+            .expect("POST /api/verify");
+        assert_eq!(answer.status(), status);
+        let answer: Value = answer.json().await.expect("JSON");
+        assert_conforms(&document, "/api/verify", "post", status, &answer);
+    }
     app.stop().await;
 }

@@ -19,7 +19,7 @@ const SECOND: &str = "second.be@delegations.example";
 
 /// One approval step (A1), mail through `smtp` with short retries, and the first delegation
 /// with two addresses.
-fn distribution_settings(db: &TestDb, smtp: &SmtpServer) -> Settings {
+pub fn distribution_settings(db: &TestDb, smtp: &SmtpServer) -> Settings {
     let mut settings = settings_for(db);
     settings.http.public_url = PUBLIC_URL.parse().expect("a public URL");
     settings.mail.transport = notesd::config::MailTransport::Smtp;
@@ -62,9 +62,31 @@ fn addresses(settings: &Settings) -> Vec<String> {
 }
 
 /// Registers, submits and approves a note; returns its id once it is issued.
-async fn issued(app: &TestApp, smtp: &SmtpServer) -> String {
-    let before = smtp.to(A1).len();
+pub async fn issued(app: &TestApp, smtp: &SmtpServer) -> String {
     let id = app.register(&spec(&["JAI"])).await["id"].to_string();
+    approved(app, smtp, &id).await;
+    id
+}
+
+/// The issued PDF of note `id`, and its SHA-256 in lower-case hex.
+pub async fn issued_pdf(app: &TestApp, id: &str) -> (Vec<u8>, String) {
+    let pdf = app
+        .get(&format!("/api/notes/{id}/pdf"))
+        .await
+        .bytes()
+        .await
+        .expect("the PDF")
+        .to_vec();
+    let sha256 = Sha256::digest(&pdf)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (pdf, sha256)
+}
+
+/// Submits a registered note and approves it as A1; returns once it is issued.
+pub async fn approved(app: &TestApp, smtp: &SmtpServer, id: &str) {
+    let before = smtp.to(A1).len();
     assert_eq!(
         app.post(&format!("/api/notes/{id}/submit")).await.status(),
         200
@@ -72,8 +94,7 @@ async fn issued(app: &TestApp, smtp: &SmtpServer) -> String {
     let mails = smtp.wait_for_to(A1, before + 1, WAIT).await;
     let (status, page) = decide(app, &link_for(app, &mails, A1), "approve", "").await;
     assert_eq!(status, 200, "{page}");
-    assert_eq!(note(app, &id).await["state"], "issued");
-    id
+    assert_eq!(note(app, id).await["state"], "issued");
 }
 
 async fn deliveries(app: &TestApp, id: &str) -> Value {
@@ -85,7 +106,7 @@ async fn deliveries(app: &TestApp, id: &str) -> Value {
 }
 
 /// Waits until the note is distributed; returns its deliveries.
-async fn distributed(app: &TestApp, id: &str) -> Value {
+pub async fn distributed(app: &TestApp, id: &str) -> Value {
     distributed_by(&[app], id).await
 }
 
@@ -123,16 +144,7 @@ async fn every_delegation_address_gets_the_issued_pdf_once() {
     let id = issued(&app, &smtp).await;
     let number = note(&app, &id).await["number"].as_str().unwrap().to_owned();
 
-    let pdf = app
-        .get(&format!("/api/notes/{id}/pdf"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let sha256: String = Sha256::digest(&pdf)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let (pdf, sha256) = issued_pdf(&app, &id).await;
     let text = crate::documents::pdftotext(&pdf);
     assert!(
         !text.contains("DRAFT"),
@@ -156,11 +168,7 @@ async fn every_delegation_address_gets_the_issued_pdf_once() {
             attachments[0].0,
             format!("{}.pdf", number.replace('/', "-"))
         );
-        assert_eq!(
-            attachments[0].1,
-            pdf.to_vec(),
-            "{address}: the issued bytes"
-        );
+        assert_eq!(attachments[0].1, pdf, "{address}: the issued bytes");
         assert!(mail.text().contains(&sha256), "{}", mail.text());
         assert!(message_ids.insert(mail.message_id()));
         let row = &rows[address];
@@ -187,13 +195,7 @@ async fn every_delegation_address_gets_the_issued_pdf_once() {
     assert_eq!(names[0], names[1]);
 
     // The issued PDF never changes.
-    let again = app
-        .get(&format!("/api/notes/{id}/pdf"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(again, pdf);
+    assert_eq!(issued_pdf(&app, &id).await.0, pdf);
     let trail = audit(&app, &id).await;
     let last = trail.last().expect("entries");
     assert_eq!(last["action"], "distributed");

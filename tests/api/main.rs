@@ -19,4 +19,5 @@ mod scope;
 mod series;
 #[path = "../common/smtp.rs"]
 mod smtp;
+mod verify;
 mod workflow;
