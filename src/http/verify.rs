@@ -29,8 +29,8 @@ const FIELD: &str = "pdf";
     post, path = "/api/verify", tag = "verify",
     summary = "Whether a PDF is an issued note of this registry: which one, issued when",
     description = "Anyone may call it; the file is looked up by its SHA-256 and not kept.",
-    request_body(content = Vec<u8>, content_type = "application/pdf",
-                 description = "the PDF's bytes, up to 10 MB"),
+    request_body(description = "the PDF's bytes, up to 10 MB, under either type",
+                 content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/octet-stream"))),
     responses(
         (status = 200, description = "what the file is", body = VerifyView),
         (status = 400, response = ErrorBody), (status = 413, response = ErrorBody),
