@@ -99,6 +99,15 @@ async fn an_issued_pdf_is_recognised_and_an_altered_one_is_not() {
     let (status, refused) = verify(&app, b"GIF89a, not a PDF").await;
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["error"]["code"], "not_a_pdf");
+    // Whole PDFs are taken, past the 64 KiB of the other routes without sign-in, up to 10 MB.
+    let mut large = pdf.clone();
+    large.resize(1_000_000, b' ');
+    let (status, found) = verify(&app, &large).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["issued"], false);
+    large.resize(notesd::http::MAX_BODY + 1, b' ');
+    let (status, refused) = verify(&app, &large).await;
+    assert_eq!(status, 413, "{refused}");
 
     // The page, without signing in: the same findings.
     let page = app.get_anonymous("/verify").await;
