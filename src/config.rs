@@ -71,6 +71,7 @@ pub struct Settings {
     pub templates: TemplateSettings,
     pub log: LogSettings,
     pub render: RenderSettings,
+    pub web: WebSettings,
     pub lists: BTreeMap<String, Vec<Recipient>>,
     pub codes: BTreeMap<String, String>,
 }
@@ -90,6 +91,16 @@ pub struct HttpSettings {
     pub max_connections: i64,
     #[serde(deserialize_with = "duration")]
     pub shutdown_grace: Duration,
+}
+
+/// The web desk: how long a session and a sign-in link live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    #[serde(deserialize_with = "duration")]
+    pub session_ttl: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub signin_link_ttl: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -363,6 +374,8 @@ impl Settings {
             ("mail.download_ttl", self.mail.download_ttl),
             ("approval.link_ttl", self.approval.link_ttl),
             ("approval.remind_after", self.approval.remind_after),
+            ("web.session_ttl", self.web.session_ttl),
+            ("web.signin_link_ttl", self.web.signin_link_ttl),
         ] {
             if value > MAX_DURATION {
                 bad(
@@ -647,6 +660,8 @@ mod tests {
         assert_eq!(s.mail.concurrency, 8);
         assert_eq!(s.approval.link_ttl, Duration::from_secs(72 * 3600));
         assert_eq!(s.log.format, "human");
+        assert_eq!(s.web.session_ttl, Duration::from_secs(12 * 3600));
+        assert_eq!(s.web.signin_link_ttl, Duration::from_secs(15 * 60));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use notesd::clock::SystemClock;
 use notesd::config::Settings;
 use notesd::note::NoteSpec;
 use notesd::render::{NoteDocument, Renderer, Templates};
-use notesd::service::{PeopleError, Service, TokenError, TokenRequest};
+use notesd::service::{PeopleError, Service, SignInError, TokenError, TokenRequest};
 use notesd::store::{Backend, BackupError, Role, Store, StoreError};
 
 #[derive(Parser)]
@@ -67,6 +67,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Print a one-time sign-in URL for a person (for set-ups whose mail goes to files).
+    SigninLink {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -162,6 +167,15 @@ impl From<TokenError> for Failure {
     }
 }
 
+impl From<SignInError> for Failure {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::Store(s) => s.into(),
+            user => Failure::User(user.to_string()),
+        }
+    }
+}
+
 impl From<PeopleError> for Failure {
     fn from(e: PeopleError) -> Self {
         match e {
@@ -235,6 +249,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::Token { command } => tokens(command, &settings).await,
         Command::User { command } => users(command, &settings).await,
         Command::Backup { out } => backup(&settings, &out).await,
+        Command::SigninLink { email } => signin_link(&settings, &email).await,
         Command::Serve => serve(settings).await,
         Command::Render {
             spec,
@@ -366,6 +381,16 @@ async fn users(command: UserCommand, settings: &Settings) -> Result<(), Failure>
     };
     service.store().close().await;
     result
+}
+
+/// `notesd signin-link --email ADDR`: the URL on stdout, alone, for scripts.
+async fn signin_link(settings: &Settings, email: &str) -> Result<(), Failure> {
+    let email = email_arg(email)?;
+    let service = service(settings).await?;
+    let result = service.signin_link(&email).await;
+    service.store().close().await;
+    println!("{}", result?);
+    Ok(())
 }
 
 /// Units as one column of a listing: `JAI.1,COSI.2`, or `-` for none.

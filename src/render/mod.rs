@@ -9,6 +9,7 @@ mod layout;
 mod markup;
 mod pdf;
 mod subset;
+mod svg;
 mod template;
 
 use std::borrow::Cow;
@@ -91,6 +92,12 @@ impl Renderer {
             created,
         };
         Ok(pdf::write(&pages, &meta, draft)?)
+    }
+
+    /// The pages of `note` as SVG for the desk's live preview: laid out by the same code
+    /// as [`Renderer::render`], so lines and pages break where the PDF's do.
+    pub fn preview(&self, note: &NoteDocument<'_>, draft: bool) -> Result<Vec<String>, RenderError> {
+        self.pages(note).map(|pages| svg::pages(&pages, draft))
     }
 
     /// How many pages `note` runs to, laid out without writing the PDF: enough to know

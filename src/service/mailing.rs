@@ -74,15 +74,18 @@ impl Service {
                 Some(format!("{base}/approve/{s}"))
             }
             (MailKind::Delivery, Some(s)) => Some(format!("{base}/download/{s}")),
+            (MailKind::SignIn, Some(s)) => Some(format!("{base}/signin/{s}")),
             _ => None,
         };
+        let about = || row.note_id.ok_or_else(|| Missing::Note(format!("of mail {}", row.id)));
         let attachment = match row.kind {
             MailKind::Approval | MailKind::Reminder => {
+                let id = about()?;
                 let note = self
                     .store
-                    .note(row.note_id)
+                    .note(id)
                     .await?
-                    .ok_or_else(|| Missing::Note(row.note_id.to_string()))?;
+                    .ok_or_else(|| Missing::Note(id.to_string()))?;
                 let version = context
                     .get("version")
                     .and_then(Value::as_i64)
@@ -91,9 +94,10 @@ impl Service {
             }
             // The issued bytes, cached: no read of the note for each of hundreds of rows.
             MailKind::Delivery if link.is_none() => {
-                let bytes = self.issued_bytes(row.note_id).await?;
+                let id = about()?;
+                let bytes = self.issued_bytes(id).await?;
                 if bytes.len() as u64 > self.workflow.max_attachment {
-                    let (secret, expires) = self.mint_download(row.note_id).await?;
+                    let (secret, expires) = self.mint_download(id).await?;
                     link = Some(format!("{base}/download/{secret}"));
                     if let Some(fields) = context.as_object_mut() {
                         fields.insert("link_expires".to_owned(), brussels_time(expires).into());
@@ -108,7 +112,7 @@ impl Service {
                     Some(Attachment { file_name, bytes })
                 }
             }
-            MailKind::Delivery | MailKind::ChangesRequested => None,
+            MailKind::Delivery | MailKind::ChangesRequested | MailKind::SignIn => None,
         };
         if let Some(fields) = context.as_object_mut() {
             fields.insert("link".to_owned(), link.into());
@@ -120,7 +124,10 @@ impl Service {
             to_name: row.recipient_name.clone(),
             context,
             attachment,
-            message_id: format!("<notesd.{}.{}@{domain}>", row.note_id, row.id),
+            message_id: match row.note_id {
+                Some(note) => format!("<notesd.{note}.{}@{domain}>", row.id),
+                None => format!("<notesd.{}.{}@{domain}>", row.kind, row.id),
+            },
         })
     }
 
@@ -164,7 +171,7 @@ impl Service {
             .filter(|(t, finish)| {
                 t.row.kind == MailKind::Delivery && !matches!(finish, Finish::Deferred { .. })
             })
-            .map(|(t, _)| t.row.note_id)
+            .filter_map(|(t, _)| t.row.note_id)
             .collect();
         ended.sort_unstable();
         ended.dedup();
@@ -177,7 +184,11 @@ impl Service {
         let finished: Vec<(i64, &Finish)> = tries.iter().map(|t| t.row.id).zip(&finishes).collect();
         tx.finish_mails(&finished).await?;
         for (Try { row, .. }, finish) in tries.iter().zip(&finishes) {
-            if row.kind != MailKind::Delivery && !matches!(finish, Finish::Deferred { .. }) {
+            // A mail about a note is audited with it; a sign-in mail is about no note.
+            if let Some(note) = row.note_id
+                && row.kind != MailKind::Delivery
+                && !matches!(finish, Finish::Deferred { .. })
+            {
                 let (action, detail) = match finish {
                     Finish::Failed { error } => (
                         "mail failed",
@@ -187,7 +198,7 @@ impl Service {
                 };
                 let mut entry = AuditEntry::new(now, "notesd", action, None);
                 entry.detail = Some(detail);
-                tx.audit(row.note_id, &entry).await?;
+                tx.audit(note, &entry).await?;
             }
         }
         for note in ended {
@@ -245,7 +256,7 @@ impl Service {
 }
 
 /// `at + d`, or the end of time when that is past it.
-fn later(at: Timestamp, d: SignedDuration) -> Timestamp {
+pub(super) fn later(at: Timestamp, d: SignedDuration) -> Timestamp {
     at.checked_add(d).unwrap_or(Timestamp::MAX)
 }
 

@@ -8,6 +8,7 @@ mod mailing;
 mod people;
 mod registry;
 mod review;
+mod signin;
 mod tokens;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ pub use registry::{ListQuery, NotePage};
 pub use review::{
     ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,
 };
+pub use signin::{Session, SignInError};
 pub use tokens::{AuthError, TokenError, TokenRequest};
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +114,8 @@ pub struct Service {
     last_issued: Arc<std::sync::Mutex<Option<IssuedBytes>>>,
     /// What this process measured, for `GET /metrics`.
     metrics: Arc<Metrics>,
+    /// The web desk's sessions and sign-in links.
+    desk: Arc<signin::DeskSettings>,
 }
 
 impl Service {
@@ -149,6 +153,7 @@ impl Service {
             mail_recorded: Arc::new(watch::Sender::new(0)),
             last_issued: Arc::default(),
             metrics: Arc::default(),
+            desk: Arc::new(signin::DeskSettings::of(&settings.web)),
         })
     }
 

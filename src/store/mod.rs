@@ -14,6 +14,7 @@ mod documents;
 mod notes;
 mod outbox;
 mod review;
+mod sessions;
 mod tokens;
 mod users;
 
@@ -34,6 +35,7 @@ pub use notes::{NewNote, NoteFilter};
 pub use outbox::{Delivery, DeliveryStatus, Finish, MailKind, NewMail, OutboxRow, Tally};
 pub use review::{ApprovalToken, NewApprovalToken, TokenStatus, WriteTx};
 pub use tokens::{ActorId, NewToken, OutOfScope, Principal, Role, StoredToken};
+pub use sessions::{LinkUse, NewSignIn};
 pub use users::{NewUser, User};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -20,6 +20,7 @@ named_enum! {
         Reminder = "reminder",
         ChangesRequested = "changes-requested",
         Delivery = "delivery",
+        SignIn = "signin",
     }
 }
 
@@ -53,7 +54,8 @@ pub struct NewMail {
 #[derive(Clone)]
 pub struct OutboxRow {
     pub id: i64,
-    pub note_id: NoteId,
+    /// The note the mail is about; none for a sign-in link.
+    pub note_id: Option<NoteId>,
     pub kind: MailKind,
     pub recipient: String,
     pub recipient_name: Option<String>,
@@ -420,7 +422,7 @@ mod tests {
     fn a_rows_debug_leaves_its_link_secret_out() {
         let row = OutboxRow {
             id: 1,
-            note_id: 2,
+            note_id: Some(2),
             kind: MailKind::Approval,
             recipient: "a1@unit.example".to_owned(),
             recipient_name: None,
