@@ -40,9 +40,10 @@ const BUILT_IN: &[(&str, Escape, &str)] = &[
     ),
 ];
 
-/// The page templates, built in or from `templates.dir/pages/…`; `check` loads them too.
+/// The page templates (the approver's and the desk's), built in or from
+/// `templates.dir/pages/…` and `templates.dir/desk/…`; `check` loads them too.
 pub fn templates(dir: Option<&std::path::Path>) -> Result<TemplateSet, TemplateError> {
-    TemplateSet::load(BUILT_IN, dir)
+    TemplateSet::load(&[BUILT_IN, super::desk::BUILT_IN].concat(), dir)
 }
 
 #[derive(Serialize)]
@@ -275,7 +276,7 @@ fn render(state: &AppState, status: StatusCode, page: &str, view: &impl Serializ
 
 /// Headers for every page and file behind a link: never sent as a Referer, never framed
 /// (and, as every answer, never stored by a cache: see `super::no_store`).
-fn private(mut response: Response) -> Response {
+pub(super) fn private(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let set = [
         (header::REFERRER_POLICY, "no-referrer"),

@@ -2,6 +2,7 @@
 
 mod api;
 pub mod approve;
+mod desk;
 mod error;
 mod extract;
 mod metrics;
@@ -75,8 +76,9 @@ fn public_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     ]
 }
 
-/// Every path the router answers: the contract test walks them and checks that the
-/// OpenAPI document describes each method they take.
+/// Every path of the API and the public routes: the contract test walks them and checks
+/// that the OpenAPI document describes each method they take. The desk's HTML pages
+/// (`desk::routes`, `desk::public_routes`) are not API and are left out.
 pub fn route_paths() -> Vec<&'static str> {
     api_routes()
         .into_iter()
@@ -92,6 +94,7 @@ pub fn router(service: Service, pages: TemplateSet, body_timeout: Duration) -> R
     // Without sign-in: small bodies only, refused by their declared length before any read.
     let public = public_routes()
         .into_iter()
+        .chain(desk::public_routes())
         .fold(Router::new(), |router, (path, route)| {
             router.route(path, route)
         })
@@ -99,6 +102,7 @@ pub fn router(service: Service, pages: TemplateSet, body_timeout: Duration) -> R
         .route_layer(middleware::from_fn(refuse_declared_over_public_limit));
     api_routes()
         .into_iter()
+        .chain(desk::routes())
         .fold(Router::new(), |router, (path, route)| {
             router.route(path, route)
         })

@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+pub use fonts::font_file;
 pub use labels::{Confidence, Labels, MissingLabel};
 pub use layout::MissingGlyph;
 pub use pdf::PdfError;

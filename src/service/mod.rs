@@ -2,6 +2,7 @@
 //! handlers and the CLI call. Errors say what went wrong in the user's terms; the edges
 //! map them to statuses and exit codes.
 
+mod desk;
 mod documents;
 mod issue;
 mod mailing;
@@ -26,6 +27,7 @@ use crate::render::{RenderError, Renderer, TemplateError, Templates};
 use crate::store::{DeliveryStatus, Store, StoreError};
 use crate::workflow::{NoteState, Step, WorkflowError};
 
+pub use desk::{Actions, Choices, DESK_PAGE, DeskPage, DeskQuery, Sheet, spec_changes, spec_text};
 pub use documents::{Pdf, RenderHold};
 pub use mailing::{LEASE, Try};
 pub use people::PeopleError;
@@ -153,7 +155,7 @@ impl Service {
             mail_recorded: Arc::new(watch::Sender::new(0)),
             last_issued: Arc::default(),
             metrics: Arc::default(),
-            desk: Arc::new(signin::DeskSettings::of(&settings.web)),
+            desk: Arc::new(signin::DeskSettings::of(settings)),
         })
     }
 

@@ -154,13 +154,16 @@ impl Service {
 pub(super) struct DeskSettings {
     pub session_ttl: jiff::SignedDuration,
     pub signin_link_ttl: jiff::SignedDuration,
+    /// The configured codes with their meanings, for the form.
+    pub codes: std::collections::BTreeMap<String, String>,
 }
 
 impl DeskSettings {
-    pub fn of(web: &crate::config::WebSettings) -> Self {
+    pub fn of(settings: &crate::config::Settings) -> Self {
         Self {
-            session_ttl: signed(web.session_ttl),
-            signin_link_ttl: signed(web.signin_link_ttl),
+            session_ttl: signed(settings.web.session_ttl),
+            signin_link_ttl: signed(settings.web.signin_link_ttl),
+            codes: settings.codes.clone(),
         }
     }
 }
