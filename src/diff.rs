@@ -83,9 +83,18 @@ mod tests {
         let runs = words(old, new);
         assert_eq!(rebuilt(&runs, Change::Removed), old);
         assert_eq!(rebuilt(&runs, Change::Added), new);
-        assert!(runs.contains(&(Change::Removed, "approve ".to_owned())), "{runs:?}");
-        assert!(runs.contains(&(Change::Added, "confirm ".to_owned())), "{runs:?}");
-        assert_eq!(runs[0], (Change::Same, "The Council is invited to ".to_owned()));
+        assert!(
+            runs.contains(&(Change::Removed, "approve ".to_owned())),
+            "{runs:?}"
+        );
+        assert!(
+            runs.contains(&(Change::Added, "confirm ".to_owned())),
+            "{runs:?}"
+        );
+        assert_eq!(
+            runs[0],
+            (Change::Same, "The Council is invited to ".to_owned())
+        );
         assert_eq!(words("same", "same"), [(Change::Same, "same".to_owned())]);
         assert!(words("", "").is_empty());
     }

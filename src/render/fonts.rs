@@ -109,7 +109,10 @@ const FACES: [(&[u8], &str); 4] = [
 /// embeds, which the desk serves so that its preview is set in the same face.
 pub fn font_file(file: &str) -> Option<&'static [u8]> {
     let name = file.strip_suffix(".ttf")?;
-    FACES.iter().find(|(_, n)| *n == name).map(|(bytes, _)| *bytes)
+    FACES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(bytes, _)| *bytes)
 }
 
 fn load<const FACE: usize>() -> FontFace {

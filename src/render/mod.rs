@@ -97,7 +97,11 @@ impl Renderer {
 
     /// The pages of `note` as SVG for the desk's live preview: laid out by the same code
     /// as [`Renderer::render`], so lines and pages break where the PDF's do.
-    pub fn preview(&self, note: &NoteDocument<'_>, draft: bool) -> Result<Vec<String>, RenderError> {
+    pub fn preview(
+        &self,
+        note: &NoteDocument<'_>,
+        draft: bool,
+    ) -> Result<Vec<String>, RenderError> {
         self.pages(note).map(|pages| svg::pages(&pages, draft))
     }
 

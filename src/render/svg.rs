@@ -40,7 +40,13 @@ fn write_page(page: &Page, draft: bool) -> String {
     }
     for line in &page.lines {
         if let Some(label) = &line.hang {
-            text(&mut out, line.x - HANG_WIDTH, line, std::slice::from_ref(label), 0.0);
+            text(
+                &mut out,
+                line.x - HANG_WIDTH,
+                line,
+                std::slice::from_ref(label),
+                0.0,
+            );
         }
         text(&mut out, line.x, line, &line.spans, line.word_gap);
     }
@@ -119,10 +125,13 @@ mod tests {
         };
         let svg = &pages(&[page], true)[0];
         assert!(svg.starts_with("<svg "), "{svg}");
-        assert!(svg.contains(
-            "<text x=\"70.00\" y=\"100.00\" font-size=\"12\" word-spacing=\"1.500\">\
+        assert!(
+            svg.contains(
+                "<text x=\"70.00\" y=\"100.00\" font-size=\"12\" word-spacing=\"1.500\">\
              <tspan>A &lt;b&gt; &amp; </tspan><tspan font-weight=\"bold\">bold</tspan></text>"
-        ), "{svg}");
+            ),
+            "{svg}"
+        );
         assert!(svg.contains("y1=\"5.00\""), "{svg}");
         assert!(svg.contains(">DRAFT</text>"), "{svg}");
         assert!(!pages(&[Page::default()], false)[0].contains("DRAFT"));

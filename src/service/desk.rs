@@ -135,7 +135,9 @@ impl Service {
             withdraw: allowed(Event::Withdraw),
             revise: allowed(Event::Revise),
             retry: who.role == Role::Admin
-                && deliveries.iter().any(|d| d.status == DeliveryStatus::Failed),
+                && deliveries
+                    .iter()
+                    .any(|d| d.status == DeliveryStatus::Failed),
         };
         Ok(Sheet {
             note,
@@ -211,7 +213,11 @@ impl Service {
             return body;
         };
         for key in ["subject", "from", "to", "unit", "initials"] {
-            if fields.get(key).and_then(Value::as_str).is_none_or(str::is_empty) {
+            if fields
+                .get(key)
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
                 fields.insert(key.to_owned(), ELLIPSIS.into());
             }
         }
@@ -222,7 +228,10 @@ impl Service {
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Some(values) = values.as_object_mut() {
                 for (name, optional) in needed {
-                    let empty = values.get(&name).and_then(Value::as_str).is_none_or(str::is_empty);
+                    let empty = values
+                        .get(&name)
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty);
                     if empty && !optional {
                         values.insert(name, ELLIPSIS.into());
                     }

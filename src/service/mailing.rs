@@ -77,7 +77,10 @@ impl Service {
             (MailKind::SignIn, Some(s)) => Some(format!("{base}/signin/{s}")),
             _ => None,
         };
-        let about = || row.note_id.ok_or_else(|| Missing::Note(format!("of mail {}", row.id)));
+        let about = || {
+            row.note_id
+                .ok_or_else(|| Missing::Note(format!("of mail {}", row.id)))
+        };
         let attachment = match row.kind {
             MailKind::Approval | MailKind::Reminder => {
                 let id = about()?;

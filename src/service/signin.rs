@@ -48,7 +48,9 @@ impl Service {
                 self.new_signin(&user, true).await?;
                 tracing::info!(user = user.id, from = ?client.address, "sign-in link mailed");
             }
-            _ => tracing::info!(from = ?client.address, "sign-in asked for an unknown or disabled address"),
+            _ => {
+                tracing::info!(from = ?client.address, "sign-in asked for an unknown or disabled address")
+            }
         }
         Ok(())
     }
@@ -105,7 +107,11 @@ impl Service {
     /// Spends a sign-in link and starts a session; returns the session cookie's secret.
     pub async fn sign_in(&self, secret: &str, client: &ClientInfo) -> Result<String, SignInError> {
         let now = self.clock.now();
-        let user = match self.store.spend_signin(&secret::digest(secret), now).await? {
+        let user = match self
+            .store
+            .spend_signin(&secret::digest(secret), now)
+            .await?
+        {
             LinkUse::Spent(user) => user,
             LinkUse::Refused => return Err(SignInError::Refused),
         };

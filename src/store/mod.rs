@@ -34,8 +34,8 @@ pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
 pub use outbox::{Delivery, DeliveryStatus, Finish, MailKind, NewMail, OutboxRow, Tally};
 pub use review::{ApprovalToken, NewApprovalToken, TokenStatus, WriteTx};
-pub use tokens::{ActorId, NewToken, OutOfScope, Principal, Role, StoredToken};
 pub use sessions::{LinkUse, NewSignIn};
+pub use tokens::{ActorId, NewToken, OutOfScope, Principal, Role, StoredToken};
 pub use users::{NewUser, User};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -122,7 +122,11 @@ impl Store {
     }
 
     /// The enabled person whose unexpired session this is.
-    pub async fn session_user(&self, hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+    pub async fn session_user(
+        &self,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(select_users!(
             "WHERE disabled = 0 AND id = (SELECT user_id FROM sessions \
              WHERE token_hash = $1 AND expires_ms > $2)"

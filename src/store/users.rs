@@ -87,8 +87,8 @@ impl Store {
     pub async fn user(&self, email: &EmailAddress) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(select_users!("WHERE email = $1"))
             .bind(key(email))
-        .fetch_optional(&self.read)
-        .await?;
+            .fetch_optional(&self.read)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 

@@ -4,6 +4,7 @@ mod approval;
 mod attack;
 mod concurrency;
 mod contract;
+mod desk;
 mod distribution;
 mod documents;
 mod errors;

@@ -140,11 +140,17 @@ mod tests {
     fn the_switch_then_the_cookie_then_the_browser_decide() {
         let mut headers = HeaderMap::new();
         assert_eq!(Lang::of_request(None, &headers), (Lang::En, false));
-        headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("de-DE, fr-BE;q=0.8, en;q=0.5"));
+        headers.insert(
+            ACCEPT_LANGUAGE,
+            HeaderValue::from_static("de-DE, fr-BE;q=0.8, en;q=0.5"),
+        );
         assert_eq!(Lang::of_request(None, &headers), (Lang::Fr, false));
         headers.insert(COOKIE, HeaderValue::from_static("a=b; notesd_lang=en"));
         assert_eq!(Lang::of_request(None, &headers), (Lang::En, false));
-        assert_eq!(Lang::of_request(Some("x=1&lang=fr"), &headers), (Lang::Fr, true));
+        assert_eq!(
+            Lang::of_request(Some("x=1&lang=fr"), &headers),
+            (Lang::Fr, true)
+        );
         assert_eq!(accepted("en;q=0, fr;q=0.1"), Some(Lang::Fr));
         assert_eq!(accepted("de"), None);
     }

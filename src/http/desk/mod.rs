@@ -108,10 +108,7 @@ pub struct Ctx {
 impl Ctx {
     /// A string of this request's language.
     pub fn t(&self, key: &str) -> String {
-        self.lang.strings()[key]
-            .as_str()
-            .unwrap_or(key)
-            .to_owned()
+        self.lang.strings()[key].as_str().unwrap_or(key).to_owned()
     }
 }
 
@@ -121,7 +118,14 @@ const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'sel
      frame-ancestors 'none'; base-uri 'none'";
 
 /// Renders desk page `name` with `view` and what the layout needs.
-fn page(state: &AppState, ctx: &Ctx, status: StatusCode, name: &str, title: &str, view: Value) -> Response {
+fn page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    name: &str,
+    title: &str,
+    view: Value,
+) -> Response {
     let mut view = view;
     if let Some(fields) = view.as_object_mut() {
         fields.insert("lang".to_owned(), ctx.lang.code().into());

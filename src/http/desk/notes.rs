@@ -102,7 +102,16 @@ pub async fn new_form(
         spec["template"] = template.into();
     }
     let heading = signed_in.ctx.t("new_note");
-    form(&state, &signed_in.ctx, StatusCode::OK, &spec, None, &BTreeMap::new(), &heading, None)
+    form(
+        &state,
+        &signed_in.ctx,
+        StatusCode::OK,
+        &spec,
+        None,
+        &BTreeMap::new(),
+        &heading,
+        None,
+    )
 }
 
 pub async fn edit_form(
@@ -159,7 +168,14 @@ fn form(
         errors,
         editing,
     };
-    page(state, ctx, status, "desk/form", heading, view.to_json(heading, error))
+    page(
+        state,
+        ctx,
+        status,
+        "desk/form",
+        heading,
+        view.to_json(heading, error),
+    )
 }
 
 /// `POST /notes`: registers the note, or shows the form again with what is wrong.
@@ -209,8 +225,12 @@ pub async fn save(
         .await
     {
         Ok(note) => Redirect::to(&format!("/notes/{}", note.id)).into_response(),
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Forbidden(_) | ServiceError::Stale(_)
-        | ServiceError::Render(_))) => {
+        Err(
+            e @ (ServiceError::Invalid(_)
+            | ServiceError::Forbidden(_)
+            | ServiceError::Stale(_)
+            | ServiceError::Render(_)),
+        ) => {
             let editing = id.parse().ok().map(|id| (id, version.unwrap_or_default()));
             let heading = signed_in.ctx.t("edit");
             refused_form(&state, &signed_in.ctx, &spec, editing, &heading, e)
@@ -261,12 +281,7 @@ pub struct Compare {
 }
 
 /// The note page; `?from=&to=` chooses the versions compared (the last two by default).
-async fn page_of(
-    state: &AppState,
-    signed_in: &SignedIn,
-    id: &str,
-    compare: Compare,
-) -> Response {
+async fn page_of(state: &AppState, signed_in: &SignedIn, id: &str, compare: Compare) -> Response {
     let ctx = &signed_in.ctx;
     match state.service.sheet(&signed_in.session.principal, id).await {
         Ok(sheet) => {
@@ -299,7 +314,11 @@ pub async fn note(
 }
 
 /// The PDF: the issued bytes once issued, else the current draft.
-pub async fn pdf(State(state): State<AppState>, signed_in: SignedIn, Path(id): Path<String>) -> Response {
+pub async fn pdf(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
     match state.service.pdf(&signed_in.session.principal, &id).await {
         Ok(pdf) => super::super::approve::private(super::super::notes::pdf_response(pdf)),
         Err(e) => error_page(&state, &signed_in.ctx, e),
@@ -328,7 +347,10 @@ pub async fn submit(
     if !signed_in.sent_csrf(action.csrf.as_deref()) {
         return csrf_refused(&state, &signed_in.ctx);
     }
-    let done = state.service.submit(&signed_in.session.principal, &id).await;
+    let done = state
+        .service
+        .submit(&signed_in.session.principal, &id)
+        .await;
     acted(&state, &signed_in, done.map(|n| n.id))
 }
 
@@ -341,7 +363,10 @@ pub async fn withdraw(
     if !signed_in.sent_csrf(action.csrf.as_deref()) {
         return csrf_refused(&state, &signed_in.ctx);
     }
-    let done = state.service.withdraw(&signed_in.session.principal, &id).await;
+    let done = state
+        .service
+        .withdraw(&signed_in.session.principal, &id)
+        .await;
     acted(&state, &signed_in, done.map(|n| n.id))
 }
 

@@ -43,7 +43,9 @@ pub fn spec_of_form(posted: &Posted) -> Value {
         "initials",
     ] {
         let value = text(key);
-        let required = matches!(key, "kind" | "language" | "from" | "to" | "subject" | "unit" | "initials");
+        // Texts the registry requires are sent even when empty, so that its message
+        // says which one is missing beside it.
+        let required = matches!(key, "from" | "to" | "subject" | "unit" | "initials");
         if required || !value.is_empty() {
             spec.insert(key.to_owned(), value.into());
         }
@@ -185,13 +187,16 @@ impl FormView<'_> {
         let ctx = self.ctx;
         let spec = self.spec;
         let s = |key: &str| spec_str(spec, key);
-        let f = |key: &str, value: Value| {
-            json!({ "value": value, "error": self.errors.get(key) })
-        };
+        let f = |key: &str, value: Value| json!({ "value": value, "error": self.errors.get(key) });
         let list = |key: &str| -> Vec<String> {
             spec.get(key)
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let codes = list("codes");
@@ -221,13 +226,28 @@ impl FormView<'_> {
                 })
             })
             .collect();
-        let language = if s("language").is_empty() { ctx.lang.code() } else { s("language") };
+        let language = if s("language").is_empty() {
+            ctx.lang.code()
+        } else {
+            s("language")
+        };
         let languages = Language::ALL.iter().map(|l| l.code());
         let mut field_values = Map::new();
-        for key in ["kind", "language", "original_language", "date", "marking", "codes", "distribution"] {
+        for key in [
+            "kind",
+            "language",
+            "original_language",
+            "date",
+            "marking",
+            "codes",
+            "distribution",
+        ] {
             field_values.insert(key.to_owned(), f(key, s(key).into()));
         }
-        field_values.insert("previous".to_owned(), f("previous", list("previous").join(", ").into()));
+        field_values.insert(
+            "previous".to_owned(),
+            f("previous", list("previous").join(", ").into()),
+        );
         field_values.insert("body".to_owned(), f("body", s("body").into()));
         json!({
             "heading": heading,
@@ -258,7 +278,12 @@ pub fn sheet(ctx: &Ctx, sheet: &Sheet, compare: Option<(i64, i64)>) -> Value {
     let joined = |key: &str| {
         spec.get(key)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default()
     };
     let decisions: Vec<Value> = note
@@ -282,7 +307,11 @@ pub fn sheet(ctx: &Ctx, sheet: &Sheet, compare: Option<(i64, i64)>) -> Value {
         })
         .collect();
     let count = |status: DeliveryStatus| {
-        sheet.deliveries.iter().filter(|d| d.status == status).count()
+        sheet
+            .deliveries
+            .iter()
+            .filter(|d| d.status == status)
+            .count()
     };
     let open = count(DeliveryStatus::Queued) + count(DeliveryStatus::Deferred);
     let deliveries: Vec<Value> = sheet
@@ -367,7 +396,10 @@ mod tests {
     use super::*;
 
     fn posted(pairs: &[(&str, &str)]) -> Posted {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
