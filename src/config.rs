@@ -156,6 +156,9 @@ pub struct ApprovalSettings {
     pub link_ttl: Duration,
     #[serde(deserialize_with = "duration")]
     pub remind_after: Duration,
+    /// Whom each approver may hand a link on to: `{ "approver@x" = ["deputy@x"] }`.
+    #[serde(default)]
+    pub deputies: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -386,6 +389,16 @@ impl Settings {
                         MAX_DURATION.as_secs() / 86_400
                     ),
                 );
+            }
+        }
+        for (approver, deputies) in &self.approval.deputies {
+            for address in std::iter::once(approver).chain(deputies) {
+                if address.parse::<EmailAddress>().is_err() {
+                    bad(
+                        &format!("approval.deputies.{approver}"),
+                        format!("`{address}` is not an email address"),
+                    );
+                }
             }
         }
         if mailbox_address(&self.mail.from).is_none() {
@@ -828,6 +841,25 @@ mod tests {
         let e = problems("[approval]\nlink_ttl = \"3651d\"\n");
         assert!(e.contains("approval.link_ttl:"), "{e}");
         assert!(load(Some("[mail]\ndownload_ttl = \"3650d\"\n"), &[]).is_ok());
+    }
+
+    #[test]
+    fn deputies_are_addresses() {
+        let s = load(
+            Some("[approval.deputies]\n\"a@council.example\" = [\"d@council.example\"]\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.approval.deputies["a@council.example"],
+            ["d@council.example"]
+        );
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        let e = problems("[approval.deputies]\n\"a@council.example\" = [\"nobody\"]\n");
+        assert!(
+            e.contains("approval.deputies.a@council.example: `nobody`"),
+            "{e}"
+        );
     }
 
     #[test]

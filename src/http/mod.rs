@@ -66,6 +66,7 @@ fn public_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/approve/{token}", get(approve::show).post(approve::decide)),
         ("/approve/{token}/pdf", get(approve::draft)),
+        ("/approve/{token}/forward", post(approve::forward)),
         ("/download/{token}", get(approve::download)),
         ("/healthz", get(|| async { "ok\n" })),
         ("/metrics", get(metrics::metrics)),

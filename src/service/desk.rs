@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::review::signed;
 use super::{Service, ServiceError};
 use crate::clock::brussels_date;
 use crate::diff::{self, Change};
@@ -291,4 +292,35 @@ pub fn spec_text(spec: &Value) -> String {
 /// The changes from one version's spec to another's, word by word.
 pub fn spec_changes(old: &Value, new: &Value) -> Vec<(Change, String)> {
     diff::words(&spec_text(old), &spec_text(new))
+}
+
+/// The desk's configuration, as the use cases need it.
+pub(super) struct DeskSettings {
+    pub session_ttl: jiff::SignedDuration,
+    pub signin_link_ttl: jiff::SignedDuration,
+    /// The configured codes with their meanings, for the form.
+    pub codes: BTreeMap<String, String>,
+    /// `approval.deputies`, addresses in lower case.
+    pub deputies: BTreeMap<String, Vec<String>>,
+}
+
+impl DeskSettings {
+    pub fn of(settings: &crate::config::Settings) -> Self {
+        Self {
+            session_ttl: signed(settings.web.session_ttl),
+            signin_link_ttl: signed(settings.web.signin_link_ttl),
+            codes: settings.codes.clone(),
+            deputies: settings
+                .approval
+                .deputies
+                .iter()
+                .map(|(a, ds)| {
+                    (
+                        a.to_lowercase(),
+                        ds.iter().map(|d| d.to_lowercase()).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
 }

@@ -310,7 +310,7 @@ impl Service {
         Ok(done)
     }
 
-    async fn version(
+    pub(super) async fn version(
         &self,
         note: &Note,
         version: i64,

@@ -2,6 +2,7 @@
 //! handlers and the CLI call. Errors say what went wrong in the user's terms; the edges
 //! map them to statuses and exit codes.
 
+mod approver;
 mod desk;
 mod documents;
 mod issue;
@@ -27,6 +28,7 @@ use crate::render::{RenderError, Renderer, TemplateError, Templates};
 use crate::store::{DeliveryStatus, Store, StoreError};
 use crate::workflow::{NoteState, Step, WorkflowError};
 
+pub use approver::{ApproverView, ForwardForm};
 pub use desk::{Actions, Choices, DESK_PAGE, DeskPage, DeskQuery, Sheet, spec_changes, spec_text};
 pub use documents::{Pdf, RenderHold};
 pub use mailing::{LEASE, Try};
@@ -117,7 +119,7 @@ pub struct Service {
     /// What this process measured, for `GET /metrics`.
     metrics: Arc<Metrics>,
     /// The web desk's sessions and sign-in links.
-    desk: Arc<signin::DeskSettings>,
+    desk: Arc<desk::DeskSettings>,
 }
 
 impl Service {
@@ -155,7 +157,7 @@ impl Service {
             mail_recorded: Arc::new(watch::Sender::new(0)),
             last_issued: Arc::default(),
             metrics: Arc::default(),
-            desk: Arc::new(signin::DeskSettings::of(settings)),
+            desk: Arc::new(desk::DeskSettings::of(settings)),
         })
     }
 

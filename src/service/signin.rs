@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Service;
 use super::mailing::later;
-use super::review::{brussels_time, csrf_for, signed};
+use super::review::{brussels_time, csrf_for};
 use crate::address::EmailAddress;
 use crate::secret;
 use crate::store::{ClientInfo, LinkUse, NewSignIn, Principal, StoreError, User};
@@ -153,23 +153,5 @@ impl Service {
     /// How long a session lives, for the cookie's `Max-Age`.
     pub fn session_ttl(&self) -> jiff::SignedDuration {
         self.desk.session_ttl
-    }
-}
-
-/// The desk's configuration, as the use cases need it.
-pub(super) struct DeskSettings {
-    pub session_ttl: jiff::SignedDuration,
-    pub signin_link_ttl: jiff::SignedDuration,
-    /// The configured codes with their meanings, for the form.
-    pub codes: std::collections::BTreeMap<String, String>,
-}
-
-impl DeskSettings {
-    pub fn of(settings: &crate::config::Settings) -> Self {
-        Self {
-            session_ttl: signed(settings.web.session_ttl),
-            signin_link_ttl: signed(settings.web.signin_link_ttl),
-            codes: settings.codes.clone(),
-        }
     }
 }

@@ -8,6 +8,7 @@
 //! takes the row lock of the year's document counter first, which serialises allocation
 //! across daemons without deadlocks.
 
+mod approver;
 mod audit;
 mod backup;
 mod documents;

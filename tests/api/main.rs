@@ -1,6 +1,7 @@
 //! Integration tests through the HTTP API of a real application on a real database.
 
 mod approval;
+mod approver_page;
 mod attack;
 mod concurrency;
 mod contract;
