@@ -175,20 +175,16 @@ pub struct Posted {
     csrf: Option<String>,
 }
 
-/// Records a decision. The link is looked up before the body is read: a POST to an
-/// unknown or spent link costs no more than its header.
+/// Records a decision.
 pub async fn decide(
     State(state): State<AppState>,
     Path(secret): Path<String>,
     Client(client): Client,
     request: Request,
 ) -> Response {
-    if let Err(e) = state.service.approval_page(&secret).await {
-        return refused(&state, e.into());
-    }
-    let posted = match Form::<Posted>::from_request(request, &state).await {
-        Ok(Form(posted)) => posted,
-        Err(rejection) => return refused(&state, form_refusal(&rejection)),
+    let posted: Posted = match linked_form(&state, &secret, request).await {
+        Ok(posted) => posted,
+        Err(refusal) => return refusal,
     };
     let comment = posted.comment.clone().unwrap_or_default();
     let form = DecisionForm {
@@ -247,12 +243,9 @@ pub async fn forward(
     Client(client): Client,
     request: Request,
 ) -> Response {
-    if let Err(e) = state.service.approval_page(&secret).await {
-        return refused(&state, e.into());
-    }
-    let posted = match Form::<Forwarded>::from_request(request, &state).await {
-        Ok(Form(posted)) => posted,
-        Err(rejection) => return refused(&state, form_refusal(&rejection)),
+    let posted: Forwarded = match linked_form(&state, &secret, request).await {
+        Ok(posted) => posted,
+        Err(refusal) => return refusal,
     };
     let form = ForwardForm {
         deputy: posted.deputy,
@@ -291,6 +284,22 @@ pub async fn forward(
             Err(e) => refused(&state, e.into()),
         },
         Err(e) => refused(&state, e.into()),
+    }
+}
+
+/// The form posted to a link's page. The link is looked up before the body is read: a
+/// POST to an unknown or spent link costs no more than its header.
+async fn linked_form<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    secret: &str,
+    request: Request,
+) -> Result<T, Response> {
+    if let Err(e) = state.service.approval_page(secret).await {
+        return Err(refused(state, e.into()));
+    }
+    match Form::<T>::from_request(request, state).await {
+        Ok(Form(posted)) => Ok(posted),
+        Err(rejection) => Err(refused(state, form_refusal(&rejection))),
     }
 }
 

@@ -83,9 +83,8 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/notes/{id}", get(notes::note).post(notes::save)),
         ("/notes/{id}/edit", get(notes::edit_form)),
         ("/notes/{id}/pdf", get(notes::pdf)),
-        ("/notes/{id}/submit", post(notes::submit)),
-        ("/notes/{id}/withdraw", post(notes::withdraw)),
-        ("/notes/{id}/revise", post(notes::revise)),
+        // submit, withdraw, revise
+        ("/notes/{id}/{action}", post(notes::act_on)),
         (
             "/notes/{id}/deliveries/{recipient}/retry",
             post(notes::retry),

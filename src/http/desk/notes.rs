@@ -102,16 +102,7 @@ pub async fn new_form(
         spec["template"] = template.into();
     }
     let heading = signed_in.ctx.t("new_note");
-    form(
-        &state,
-        &signed_in.ctx,
-        StatusCode::OK,
-        &spec,
-        None,
-        &BTreeMap::new(),
-        &heading,
-        None,
-    )
+    form(&state, &signed_in.ctx, Shown::new(&spec, None, &heading))
 }
 
 pub async fn edit_form(
@@ -127,33 +118,49 @@ pub async fn edit_form(
     {
         Ok(note) => {
             let heading = format!("{} {}", ctx.t("edit"), note.number);
-            form(
-                &state,
-                ctx,
-                StatusCode::OK,
-                &note.spec,
-                Some((note.id, note.version)),
-                &BTreeMap::new(),
-                &heading,
-                None,
-            )
+            let editing = Some((note.id, note.version));
+            form(&state, ctx, Shown::new(&note.spec, editing, &heading))
         }
         Err(e) => error_page(&state, ctx, e),
     }
 }
 
-/// The form filled with `spec`, errors beside their fields.
-#[allow(clippy::too_many_arguments)]
-fn form(
-    state: &AppState,
-    ctx: &Ctx,
-    status: StatusCode,
-    spec: &Value,
+/// A note form to show: its values, the note it edits with the version, and what is wrong.
+struct Shown<'a> {
+    spec: &'a Value,
     editing: Option<(i64, i64)>,
-    errors: &BTreeMap<String, String>,
-    heading: &str,
+    heading: &'a str,
+    /// What is wrong by form field, and all of it said once above the form.
+    errors: BTreeMap<String, String>,
     error: Option<String>,
-) -> Response {
+}
+
+impl<'a> Shown<'a> {
+    fn new(spec: &'a Value, editing: Option<(i64, i64)>, heading: &'a str) -> Self {
+        Self {
+            spec,
+            editing,
+            heading,
+            errors: BTreeMap::new(),
+            error: None,
+        }
+    }
+}
+
+/// The form filled with its values, errors beside their fields (then answered 422).
+fn form(state: &AppState, ctx: &Ctx, shown: Shown<'_>) -> Response {
+    let Shown {
+        spec,
+        editing,
+        heading,
+        errors,
+        error,
+    } = shown;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let template_fields = spec
         .get("template")
         .and_then(Value::as_str)
@@ -165,7 +172,7 @@ fn form(
         spec,
         choices: &choices,
         template_fields: &template_fields,
-        errors,
+        errors: &errors,
         editing,
     };
     page(
@@ -249,7 +256,8 @@ fn refused_form(
     heading: &str,
     error: ServiceError,
 ) -> Response {
-    let mut errors = BTreeMap::new();
+    let mut shown = Shown::new(spec, editing, heading);
+    let errors = &mut shown.errors;
     let summary = match &error {
         ServiceError::Invalid(problem) => {
             errors.insert(form_field(&problem.field), problem.message.clone());
@@ -262,16 +270,8 @@ fn refused_form(
         ServiceError::Stale(_) | ServiceError::Render(_) => error.to_string(),
         _ => return error_page(state, ctx, error),
     };
-    form(
-        state,
-        ctx,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        spec,
-        editing,
-        &errors,
-        heading,
-        Some(summary),
-    )
+    shown.error = Some(summary);
+    form(state, ctx, shown)
 }
 
 #[derive(Deserialize)]
@@ -281,9 +281,14 @@ pub struct Compare {
 }
 
 /// The note page; `?from=&to=` chooses the versions compared (the last two by default).
-async fn page_of(state: &AppState, signed_in: &SignedIn, id: &str, compare: Compare) -> Response {
+pub async fn note(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Query(compare): Query<Compare>,
+) -> Response {
     let ctx = &signed_in.ctx;
-    match state.service.sheet(&signed_in.session.principal, id).await {
+    match state.service.sheet(&signed_in.session.principal, &id).await {
         Ok(sheet) => {
             let last = sheet.note.version;
             let pair = (
@@ -292,7 +297,7 @@ async fn page_of(state: &AppState, signed_in: &SignedIn, id: &str, compare: Comp
             );
             let title = sheet.note.number.to_string();
             page(
-                state,
+                &state,
                 ctx,
                 StatusCode::OK,
                 "desk/note",
@@ -300,17 +305,8 @@ async fn page_of(state: &AppState, signed_in: &SignedIn, id: &str, compare: Comp
                 views::sheet(ctx, &sheet, Some(pair)),
             )
         }
-        Err(e) => error_page(state, ctx, e),
+        Err(e) => error_page(&state, ctx, e),
     }
-}
-
-pub async fn note(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(id): Path<String>,
-    Query(compare): Query<Compare>,
-) -> Response {
-    page_of(&state, &signed_in, &id, compare).await
 }
 
 /// The PDF: the issued bytes once issued, else the current draft.
@@ -330,61 +326,67 @@ pub struct Action {
     csrf: Option<String>,
 }
 
-/// The note's page after an action, or why the action was refused.
-fn acted(state: &AppState, signed_in: &SignedIn, done: Result<i64, ServiceError>) -> Response {
+/// What the note page's buttons do.
+enum Act {
+    Submit,
+    Withdraw,
+    /// Registers the revision, whose page opens.
+    Revise,
+    Retry(String),
+}
+
+/// Does `act` on note `id` if the form carries the session's CSRF value; then the page
+/// of the note acted on, or why the action was refused.
+async fn act(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+    csrf: Option<&str>,
+    act: Act,
+) -> Response {
+    if !signed_in.sent_csrf(csrf) {
+        return csrf_refused(state, &signed_in.ctx);
+    }
+    let (service, who) = (&state.service, &signed_in.session.principal);
+    let done = match act {
+        Act::Submit => service.submit(who, id).await.map(|n| n.id),
+        Act::Withdraw => service.withdraw(who, id).await.map(|n| n.id),
+        Act::Revise => service.revise(who, id, None).await.map(|n| n.id),
+        Act::Retry(recipient) => service
+            .retry_delivery(who, id, &recipient)
+            .await
+            .map(|_| id.parse().unwrap_or_default()),
+    };
     match done {
         Ok(id) => Redirect::to(&format!("/notes/{id}")).into_response(),
         Err(e) => error_page(state, &signed_in.ctx, e),
     }
 }
 
-pub async fn submit(
+/// `POST /notes/{id}/submit`, `/withdraw` and `/revise`.
+pub async fn act_on(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(id): Path<String>,
-    Form(action): Form<Action>,
+    Path((id, action)): Path<(String, String)>,
+    Form(posted): Form<Action>,
 ) -> Response {
-    if !signed_in.sent_csrf(action.csrf.as_deref()) {
-        return csrf_refused(&state, &signed_in.ctx);
-    }
-    let done = state
-        .service
-        .submit(&signed_in.session.principal, &id)
-        .await;
-    acted(&state, &signed_in, done.map(|n| n.id))
-}
-
-pub async fn withdraw(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(id): Path<String>,
-    Form(action): Form<Action>,
-) -> Response {
-    if !signed_in.sent_csrf(action.csrf.as_deref()) {
-        return csrf_refused(&state, &signed_in.ctx);
-    }
-    let done = state
-        .service
-        .withdraw(&signed_in.session.principal, &id)
-        .await;
-    acted(&state, &signed_in, done.map(|n| n.id))
-}
-
-/// Registers the revision and opens it.
-pub async fn revise(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(id): Path<String>,
-    Form(action): Form<Action>,
-) -> Response {
-    if !signed_in.sent_csrf(action.csrf.as_deref()) {
-        return csrf_refused(&state, &signed_in.ctx);
-    }
-    let done = state
-        .service
-        .revise(&signed_in.session.principal, &id, None)
-        .await;
-    acted(&state, &signed_in, done.map(|n| n.id))
+    let chosen = match action.as_str() {
+        "submit" => Act::Submit,
+        "withdraw" => Act::Withdraw,
+        "revise" => Act::Revise,
+        _ => {
+            let heading = signed_in.ctx.t("not_found");
+            return page(
+                &state,
+                &signed_in.ctx,
+                StatusCode::NOT_FOUND,
+                "desk/message",
+                &heading,
+                json!({ "heading": heading, "message": format!("no action `{action}`") }),
+            );
+        }
+    };
+    act(&state, &signed_in, &id, posted.csrf.as_deref(), chosen).await
 }
 
 pub async fn retry(
@@ -393,15 +395,14 @@ pub async fn retry(
     Path((id, recipient)): Path<(String, String)>,
     Form(action): Form<Action>,
 ) -> Response {
-    if !signed_in.sent_csrf(action.csrf.as_deref()) {
-        return csrf_refused(&state, &signed_in.ctx);
-    }
-    let done = state
-        .service
-        .retry_delivery(&signed_in.session.principal, &id, &recipient)
-        .await;
-    let id = id.parse().unwrap_or_default();
-    acted(&state, &signed_in, done.map(|_| id))
+    act(
+        &state,
+        &signed_in,
+        &id,
+        action.csrf.as_deref(),
+        Act::Retry(recipient),
+    )
+    .await
 }
 
 /// `POST /preview`: the form's note as SVG pages, or 422 and why it cannot be laid out.
