@@ -9,10 +9,10 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use notesd::access::Role;
 use notesd::app::Application;
 use notesd::clock::SystemClock;
 use notesd::config::Settings;
-use notesd::store::Role;
 use serde_json::json;
 use sqlx::Connection;
 
@@ -22,7 +22,7 @@ fn desk(c: &mut Criterion) {
     let url = format!("sqlite://{}/bench.db", dir.path().display());
     let mut settings = Settings::load(None).expect("built-in configuration");
     settings.database.url = url.clone().into();
-    settings.http.bind = "127.0.0.1:0".to_owned();
+    settings.http.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     settings.mail.dir = dir.path().join("mail");
     let app = runtime
         .block_on(Application::build(&settings, Arc::new(SystemClock)))

@@ -7,11 +7,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use notesd::access::Role;
 use notesd::app::Application;
 use notesd::clock::SystemClock;
 use notesd::config::Settings;
 use notesd::service::TokenRequest;
-use notesd::store::Role;
 use serde_json::json;
 use sqlx::Connection;
 
@@ -56,7 +56,7 @@ async fn main() {
 async fn report(label: &str, url: &str, run: Duration) {
     let mut settings = Settings::load(None).expect("built-in configuration");
     settings.database.url = url.to_owned().into();
-    settings.http.bind = "127.0.0.1:0".to_owned();
+    settings.http.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let app = Application::build(&settings, Arc::new(SystemClock))
         .await
         .expect("app starts");

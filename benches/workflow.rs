@@ -21,11 +21,11 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use notesd::access::Role;
 use notesd::app::Application;
 use notesd::clock::SystemClock;
 use notesd::config::{RuleSettings, Settings, StepSettings};
 use notesd::service::TokenRequest;
-use notesd::store::Role;
 use serde_json::{Value, json};
 use smtp::SmtpServer;
 use tokio::sync::Semaphore;
@@ -99,10 +99,10 @@ impl Daemon {
 fn settings(dir: &std::path::Path, smtp: &SmtpServer, recipients: usize) -> Settings {
     let mut settings = Settings::load(None).expect("defaults");
     settings.database.url = format!("sqlite://{}/bench.db", dir.display()).into();
-    settings.http.bind = "127.0.0.1:0".to_owned();
-    settings.http.public_url = "http://bench.example".to_owned();
-    settings.mail.transport = "smtp".to_owned();
-    settings.mail.smtp_url = Some(smtp.url().into());
+    settings.http.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    settings.http.public_url = "http://bench.example".parse().expect("a public URL");
+    settings.mail.transport = notesd::config::MailTransport::Smtp;
+    settings.mail.smtp_url = Some(smtp.url().parse().expect("an SMTP URL"));
     settings.approval.steps = vec![StepSettings {
         name: "Presidency".to_owned(),
         approvers: vec![APPROVER.to_owned()],

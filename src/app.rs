@@ -1,6 +1,6 @@
 //! `Application::build` starts exactly what `notesd serve` runs, on the configured address
-//! or on port 0 in tests: the database (migrated), the use cases, the HTTP server and the
-//! mail worker.
+//! or on port 0 in tests: the database (migrated), the use cases, the HTTP server, the
+//! mail worker and the reminders' ticker.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,10 +12,9 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::http::server::{self, Limits};
-use crate::mail::worker::Worker;
 use crate::mail::{MailError, Mailer};
 use crate::render::{TemplateError, TemplateSet};
-use crate::service::{Service, SetupError};
+use crate::service::{MailWorker, Service, SetupError, remind_until};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,10 +53,10 @@ impl Application {
         let service = Service::new(store, settings, clock)?;
         let mailer = Arc::new(Mailer::new(settings)?);
         let pages = crate::http::approve::templates(settings.templates.dir.as_deref())?;
-        let listener = TcpListener::bind(&settings.http.bind)
+        let listener = TcpListener::bind(settings.http.bind)
             .await
             .map_err(|source| StartError::Bind {
-                addr: settings.http.bind.clone(),
+                addr: settings.http.bind.to_string(),
                 source,
             })?;
         Ok(Self {
@@ -65,7 +64,7 @@ impl Application {
             service,
             mailer,
             pages,
-            concurrency: usize::try_from(settings.mail.concurrency).unwrap_or(1),
+            concurrency: settings.mail.concurrency.get(),
             limits: Limits::from(&settings.http),
             body_timeout: settings.http.body_timeout,
         })
@@ -81,16 +80,17 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, lets requests in flight finish for up to
-    /// `http.shutdown_grace` and the mail in flight be sent and recorded, then closes the
-    /// database so SQLite checkpoints its log.
+    /// `http.shutdown_grace` and the mail in flight be sent and recorded, stops the
+    /// reminders, then closes the database so SQLite checkpoints its log.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.service.store().clone();
         let (stop, stopped) = watch::channel(false);
-        let worker = Worker::new(self.service.clone(), self.mailer, self.concurrency);
+        let worker = MailWorker::new(self.service.clone(), self.mailer, self.concurrency);
         let worker = tokio::spawn(worker.run(stopped.clone()));
+        let reminders = tokio::spawn(remind_until(self.service.clone(), stopped.clone()));
         let router = crate::http::router(self.service, self.pages, self.body_timeout);
         let mut http_stopped = stopped;
         server::serve(self.listener, router, self.limits, async move {
@@ -103,6 +103,9 @@ impl Application {
         let _ = stop.send(true);
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "the mail worker ended abnormally");
+        }
+        if let Err(e) = reminders.await {
+            tracing::error!(error = %e, "the reminders' ticker ended abnormally");
         }
         store.close().await;
         Ok(())

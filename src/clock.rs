@@ -54,9 +54,23 @@ impl Clock for ShiftedClock {
     }
 }
 
+/// `at + d`, or the end of time when that is past it: `check` bounds configured durations,
+/// but nothing that adds one may panic on a value that got past it.
+pub fn later(at: Timestamp, d: std::time::Duration) -> Timestamp {
+    jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| at.checked_add(d).ok())
+        .unwrap_or(Timestamp::MAX)
+}
+
 /// The calendar date in Brussels at `at`.
 pub fn brussels_date(at: Timestamp) -> Date {
     in_brussels(at).date()
+}
+
+/// "22 November 2026, 10:00" in Brussels, for emails and pages.
+pub fn brussels_time(at: Timestamp) -> String {
+    in_brussels(at).strftime("%-d %B %Y, %H:%M").to_string()
 }
 
 /// `at` on Brussels' wall clock.

@@ -6,14 +6,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use notesd::access::{Role, TokenStatus};
 use notesd::address::EmailAddress;
 use notesd::app::{Application, StartError};
 use notesd::clock::SystemClock;
-use notesd::config::Settings;
+use notesd::config::{LogFormat, Settings};
 use notesd::note::NoteSpec;
 use notesd::render::{NoteDocument, Renderer, Templates};
 use notesd::service::{PeopleError, Service, SignInError, TokenError, TokenRequest};
-use notesd::store::{Backend, BackupError, Role, Store, StoreError};
+use notesd::store::{Backend, BackupError, Store, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -312,10 +313,10 @@ async fn tokens(command: TokenCommand, settings: &Settings) -> Result<(), Failur
         TokenCommand::List => {
             let now = jiff::Timestamp::now();
             for t in service.tokens().await? {
-                let status = match (t.revoked, t.expires) {
-                    (Some(at), _) => format!("revoked {at}"),
-                    (None, Some(at)) if at <= now => "expired".to_owned(),
-                    _ => "active".to_owned(),
+                let status = match t.status(now) {
+                    TokenStatus::Revoked(at) => format!("revoked {at}"),
+                    TokenStatus::Expired(_) => "expired".to_owned(),
+                    TokenStatus::Active => "active".to_owned(),
                 };
                 println!(
                     "{}\t{}\t{}\t{}\tcreated {}\texpires {}\tlast used {}\t{status}",
@@ -457,7 +458,7 @@ fn render(
 /// `notesd backup OUT`: PostgreSQL is named before any connection is tried.
 async fn backup(settings: &Settings, out: &Path) -> Result<(), Failure> {
     let url = settings.database.url.expose();
-    if Backend::of_url(url)? == Backend::Postgres {
+    if Backend::of_url(url).map_err(StoreError::from)? == Backend::Postgres {
         return Err(Failure::User(BackupError::Postgres.to_string()));
     }
     let store = Store::connect(url).await?;
@@ -472,7 +473,7 @@ async fn backup(settings: &Settings, out: &Path) -> Result<(), Failure> {
 }
 
 async fn serve(settings: Settings) -> Result<(), Failure> {
-    init_logging(&settings.log.format);
+    init_logging(settings.log.format);
     let app = Application::build(&settings, Arc::new(SystemClock))
         .await
         .map_err(|e| match e {
@@ -495,14 +496,14 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     Ok(())
 }
 
-fn init_logging(format: &str) {
+fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("notesd=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if format == "json" {
+    if format == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();

@@ -19,7 +19,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::store::{DeliveryStatus, Finish};
+use crate::outbox::{DeliveryStatus, Next};
 use crate::workflow::{Decision, NoteState};
 
 /// The content type of [`Metrics::encode`]'s text.
@@ -118,8 +118,14 @@ impl Default for Metrics {
         for kind in ["draft", "issued"] {
             drop(render_seconds.get_or_create(&KindLabel { kind }));
         }
-        for outcome in ["sent", "deferred", "failed"] {
-            drop(sends.get_or_create(&OutcomeLabel { outcome }));
+        // Every status a try can leave a mail in: all but queued.
+        for status in DeliveryStatus::ALL
+            .iter()
+            .filter(|&&s| s != DeliveryStatus::Queued)
+        {
+            drop(sends.get_or_create(&OutcomeLabel {
+                outcome: status.as_str(),
+            }));
         }
         for decision in Decision::ALL {
             drop(approvals.get_or_create(&DecisionLabel {
@@ -208,13 +214,13 @@ impl Metrics {
         self.send_seconds.observe(took.as_secs_f64());
     }
 
-    /// The result of a try was recorded in the outbox.
-    pub fn mail_finished(&self, finish: &Finish) {
-        let outcome = match finish {
-            Finish::Sent { .. } => "sent",
-            Finish::Deferred { .. } => "deferred",
-            Finish::Failed { .. } => "failed",
+    /// The result of a try was recorded in the outbox; a mail it left unchanged (sent
+    /// meanwhile by another daemon) was counted there.
+    pub fn mail_finished(&self, next: &Next) {
+        let Some(status) = next.status() else {
+            return;
         };
+        let outcome = status.as_str();
         self.sends.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 

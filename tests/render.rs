@@ -369,3 +369,158 @@ fn bad_specs_exit_1_naming_the_field() {
     let (out, _) = render_file(&dir.path().join("missing.json"), &[]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A PDF's objects as `qpdf --json` reads them, streams decoded, to check its structure.
+struct Objects(Value);
+
+impl Objects {
+    fn of(pdf: &Path) -> Self {
+        let json = tool(
+            "qpdf",
+            &["--json", "--json-stream-data=inline", pdf.to_str().unwrap()],
+        );
+        let all: Value = serde_json::from_str(&json).unwrap();
+        Self(all["qpdf"][1].clone())
+    }
+
+    fn trailer(&self) -> &Value {
+        &self.0["trailer"]["value"]
+    }
+
+    /// The dictionary `reference` ("12 0 R") names, a stream's included.
+    fn get(&self, reference: &Value) -> &Value {
+        let object = &self.0[format!("obj:{}", reference.as_str().unwrap())];
+        object.get("value").unwrap_or(&object["stream"]["dict"])
+    }
+
+    fn stream(&self, reference: &Value) -> Vec<u8> {
+        use base64::Engine as _;
+        let object = &self.0[format!("obj:{}", reference.as_str().unwrap())];
+        let data = object["stream"]["data"].as_str().unwrap();
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap()
+    }
+
+    fn root(&self) -> &Value {
+        self.get(&self.trailer()["/Root"])
+    }
+
+    /// Every dictionary of `/Type` `kind`, streams included.
+    fn of_type(&self, kind: &str) -> Vec<&Value> {
+        let objects = self.0.as_object().unwrap().values();
+        objects
+            .map(|o| o.get("value").unwrap_or(&o["stream"]["dict"]))
+            .filter(|d| d["/Type"] == kind)
+            .collect()
+    }
+
+    /// The structure element `reference` and its descendants as `S(kid kid …)`.
+    fn outline(&self, reference: &Value) -> String {
+        let element = self.get(reference);
+        let kids: Vec<String> = match &element["/K"] {
+            Value::Array(kids) => kids.iter(),
+            kid => std::slice::from_ref(kid).iter(),
+        }
+        .filter(|kid| kid.is_string())
+        .map(|kid| self.outline(kid))
+        .collect();
+        let name = element["/S"].as_str().unwrap().trim_start_matches('/');
+        if kids.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{name}({})", kids.join(" "))
+        }
+    }
+}
+
+#[test]
+fn issued_notes_are_pdf_a_2b_and_drafts_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = seed("fr");
+    let pdf = Objects::of(&rendered(dir.path(), &spec, &[]));
+    let root = pdf.root();
+    let xmp = String::from_utf8(pdf.stream(&root["/Metadata"])).unwrap();
+    for expected in [
+        "<pdfaid:part>2</pdfaid:part>",
+        "<pdfaid:conformance>B</pdfaid:conformance>",
+        &format!(
+            "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li>",
+            spec["subject"].as_str().unwrap()
+        ),
+        "<dc:creator><rdf:Seq><rdf:li>la présidence</rdf:li></rdf:Seq></dc:creator>",
+        "<dc:identifier>6762/22</dc:identifier>",
+        "<dc:language><rdf:Bag><rdf:li>fr</rdf:li></rdf:Bag></dc:language>",
+    ] {
+        assert!(xmp.contains(expected), "{expected} not in\n{xmp}");
+    }
+    let info = pdf.get(&pdf.trailer()["/Info"]);
+    let date = info["/CreationDate"].as_str().unwrap();
+    let (y, rest) = date.trim_start_matches("u:D:").split_at(4);
+    let xmp_date = format!("<xmp:CreateDate>{y}-{}-{}T", &rest[..2], &rest[2..4]);
+    assert!(xmp.contains(&xmp_date), "{date} vs\n{xmp}");
+
+    let intents = root["/OutputIntents"].as_array().unwrap();
+    assert_eq!(intents.len(), 1);
+    assert_eq!(intents[0]["/S"], "/GTS_PDFA1");
+    let profile = &intents[0]["/DestOutputProfile"];
+    assert_eq!(pdf.get(profile)["/N"], 3);
+    let icc = pdf.stream(profile);
+    assert_eq!(&icc[36..40], b"acsp", "an ICC profile");
+    assert_eq!(&icc[16..20], b"RGB ", "for RGB");
+
+    let descriptors = pdf.of_type("/FontDescriptor");
+    assert!(!descriptors.is_empty());
+    for descriptor in descriptors {
+        assert!(descriptor["/FontFile2"].is_string(), "{descriptor}");
+    }
+    assert!(pdf.trailer().get("/Encrypt").is_none());
+    let id = pdf.trailer()["/ID"].as_array().unwrap();
+    assert!(id.len() == 2 && id[0].as_str().unwrap().len() > 10);
+
+    let draft = Objects::of(&rendered(dir.path(), &spec, &["--draft"]));
+    assert!(draft.root().get("/Metadata").is_none());
+    assert!(draft.root().get("/OutputIntents").is_none());
+}
+
+#[test]
+fn the_structure_tree_follows_the_reading_order_and_furniture_is_artifact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = seed("en");
+    spec["marking"] = "LIMITE".into();
+    spec["body"] = "Delegations will find attached the text.\n\n# The points\n\n\
+        1. first point\n2. second point\n\n   - a nested point\n\nClosing paragraph."
+        .into();
+    for draft in [false, true] {
+        let path = rendered(dir.path(), &spec, if draft { &["--draft"] } else { &[] });
+        let pdf = Objects::of(&path);
+        let root = pdf.root();
+        assert_eq!(root["/Lang"], "u:en");
+        assert_eq!(root["/MarkInfo"]["/Marked"], true);
+        assert_eq!(root["/ViewerPreferences"]["/DisplayDocTitle"], true);
+        let tree = pdf.get(&root["/StructTreeRoot"]);
+        let rows = "TR(TH TD) ".repeat(4);
+        assert_eq!(
+            pdf.outline(&tree["/K"]),
+            format!(
+                "Document(P P P P P H1 Table({}) P H2 \
+                 L(LI(Lbl LBody) LI(Lbl LBody(L(LI(Lbl LBody))))) P)",
+                rows.trim_end()
+            ),
+            "institution, place and date, number, marking, codes, kind, rows, body"
+        );
+        // Each page's marked content is in the parent tree, one entry per id, and the
+        // footer, rules and marks are artifacts outside the tree.
+        let parents = tree["/ParentTree"]["/Nums"].as_array().unwrap();
+        let pages = pdf.of_type("/Page");
+        assert_eq!(parents.len(), 2 * pages.len());
+        for page in pages {
+            let n = page["/StructParents"].as_u64().unwrap() as usize;
+            let content = String::from_utf8_lossy(&pdf.stream(&page["/Contents"])).into_owned();
+            let ids = content.matches("/MCID").count();
+            assert_eq!(parents[2 * n + 1].as_array().unwrap().len(), ids);
+            let artifacts = content.matches("/Artifact").count();
+            assert!(artifacts >= 7 + usize::from(draft), "{artifacts} artifacts");
+        }
+    }
+}

@@ -13,7 +13,8 @@ use utoipa::openapi::{ContentBuilder, Object, Required};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
 use crate::note::Note;
-use crate::store::{AuditEntry, Delivery, DeliveryStatus};
+use crate::outbox::DeliveryStatus;
+use crate::store::{AuditEntry, Delivery};
 use crate::workflow::{ApproverProgress, Decision, NoteState, Rule, StepProgress, StepStatus};
 
 /// A note as the API shows it (INTERFACE.md).
@@ -57,7 +58,7 @@ impl From<&Note> for NoteView {
             codes: note.codes.iter().map(ToString::to_string).collect(),
             state: note.state,
             version: note.version,
-            spec: note.spec.clone(),
+            spec: note.spec.to_json(),
             steps: note
                 .review
                 .iter()
@@ -165,11 +166,7 @@ impl From<&Note> for SummaryView {
             state: note.state,
             version: note.version,
             subject: note.subject().to_owned(),
-            unit: note
-                .spec
-                .get("unit")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            unit: Some(note.unit().to_owned()),
             created_at: note.created_at.to_string(),
             updated_at: note.updated_at.to_string(),
         }

@@ -13,11 +13,10 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::ApiError;
 use super::extract::Client;
+use crate::clock::brussels_time;
 use crate::diff::Change;
 use crate::render::{Escape, TemplateError, TemplateSet};
-use crate::service::{
-    ApprovalPage, ApproverView, DecisionForm, ForwardForm, ServiceError, brussels_time,
-};
+use crate::service::{ApprovalPage, ApproverView, DecisionForm, ForwardForm, ServiceError};
 use crate::workflow::Decision;
 
 const BUILT_IN: &[(&str, Escape, &str)] = &[

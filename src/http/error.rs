@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::api::{ErrorBody, ErrorDetail};
-use crate::service::{LinkRefusal, ServiceError};
+use crate::link::LinkRefusal;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 #[derive(Debug)]

@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::service::{AuthError, ClientInfo, Service};
-use crate::store::Principal;
+use crate::access::{ClientInfo, Principal};
+use crate::service::{AuthError, Service};
 
 /// A request body that is syntactically JSON; its meaning is checked by the use case.
 pub struct JsonBody(pub Value);

@@ -43,7 +43,7 @@ impl From<&HttpSettings> for Limits {
         Self {
             header_timeout: http.header_timeout,
             idle_timeout: http.idle_timeout,
-            max_connections: usize::try_from(http.max_connections).unwrap_or(1).max(1),
+            max_connections: http.max_connections.get(),
             shutdown_grace: http.shutdown_grace,
         }
     }

@@ -1,13 +1,10 @@
 //! Email: messages filled from templates (one folder per email: subject, text, html),
-//! DKIM-signed when `mail.dkim.*` is set, the transports (`file` writes `.eml` files, `smtp`
-//! sends through one pooled lettre transport, over TLS unless the URL says otherwise), and
-//! the outbox worker that sends what the use cases queued.
+//! DKIM-signed when `mail.dkim.*` is set, and the transports (`file` writes `.eml` files,
+//! `smtp` sends through one pooled lettre transport, over TLS unless the URL says
+//! otherwise). What to send and when is the outbox worker's (`service::mail_worker`).
 
 mod dkim;
-mod relay;
-mod retry;
 mod transport;
-pub mod worker;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -18,13 +15,10 @@ use lettre::message::{Attachment as Part, Mailbox, MultiPart, SinglePart};
 use serde_json::Value;
 
 use crate::config::Settings;
+use crate::outbox::{MailKind, SendOutcome};
 use crate::render::{Escape, TemplateError, TemplateSet};
-use crate::store::MailKind;
 
-pub use dkim::{DkimKeyError, load_dkim_key};
-pub use relay::{SmtpUrl, SmtpUrlError, TlsMode};
-pub use retry::backoff;
-pub use transport::{CaFileError, SendError, Transport, read_ca};
+pub use transport::Transport;
 
 const BUILT_IN: &[(&str, Escape, &str)] = &[
     (
@@ -95,8 +89,22 @@ pub enum MailError {
     Config { key: &'static str, message: String },
     #[error(transparent)]
     Template(#[from] TemplateError),
+    /// The letter cannot become a message, now or later (an address lettre refuses).
     #[error("the message cannot be built: {0}")]
     Build(String),
+}
+
+impl MailError {
+    /// What failing to build a letter means for its mail: a template fixed or a database
+    /// back up lets a later try succeed, a letter lettre refuses never does.
+    pub fn outcome(&self) -> SendOutcome {
+        match self {
+            MailError::Build(_) => SendOutcome::Unbuildable(self.to_string()),
+            MailError::Config { .. } | MailError::Template(_) => {
+                SendOutcome::Transient(self.to_string())
+            }
+        }
+    }
 }
 
 /// An email ready to be built: who it goes to, its template and what fills it.
@@ -136,7 +144,7 @@ impl Mailer {
         Ok(Self {
             templates: templates(settings)?,
             transport: Transport::new(&settings.mail)?,
-            from: sender(settings)?,
+            from: settings.mail.from.mailbox(),
             last_part: Mutex::default(),
             pdf: ContentType::parse("application/pdf")
                 .map_err(|e| MailError::Build(e.to_string()))?,
@@ -209,7 +217,7 @@ impl Mailer {
         part
     }
 
-    pub async fn send(&self, message: &Message) -> Result<(), SendError> {
+    pub async fn send(&self, message: &Message) -> SendOutcome {
         self.transport.send(message).await
     }
 
@@ -222,15 +230,4 @@ impl Mailer {
 /// The email templates, built in or from `templates.dir/mail/…`; `check` loads them too.
 pub fn templates(settings: &Settings) -> Result<TemplateSet, TemplateError> {
     TemplateSet::load(BUILT_IN, settings.templates.dir.as_deref())
-}
-
-fn sender(settings: &Settings) -> Result<Mailbox, MailError> {
-    settings
-        .mail
-        .from
-        .parse()
-        .map_err(|e: lettre::address::AddressError| MailError::Config {
-            key: "from",
-            message: format!("`{}` is not an address: {e}", settings.mail.from),
-        })
 }

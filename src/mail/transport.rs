@@ -1,6 +1,6 @@
 //! Where messages go: `.eml` files in a folder (the default, no server needed; files 0600
 //! in a folder created 0700) or an SMTP server through one pooled lettre transport,
-//! protected as `mail.smtp_url` says (see [`super::relay`]).
+//! protected as `mail.smtp_url` says (see [`crate::config::SmtpUrl`]).
 //!
 //! lettre's pool caps idle connections, not concurrent ones (DEPENDENCIES.md): the worker
 //! bounds what is in flight with its own semaphore of `mail.concurrency` permits.
@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::MailError;
-use super::relay::SmtpUrl;
-use crate::config::MailSettings;
+use crate::config::{MailSettings, MailTransport, SmtpUrl, TlsMode, read_ca};
 use crate::files::{create_private_dir, write_private};
+use crate::outbox::SendOutcome;
 
 /// How long one SMTP command may take before the try counts as a transient failure.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -25,34 +26,20 @@ pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
-/// Why a message was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct SendError {
-    /// A 5xx reply: trying again will not help.
-    pub permanent: bool,
-    /// The server's reply or what went wrong on the way.
-    pub message: String,
-}
-
 impl Transport {
     pub fn new(mail: &MailSettings) -> Result<Self, MailError> {
-        match mail.transport.as_str() {
-            "file" => {
+        match mail.transport {
+            MailTransport::File => {
                 create_private_dir(&mail.dir).map_err(|e| MailError::Config {
                     key: "dir",
                     message: format!("cannot create {}: {e}", mail.dir.display()),
                 })?;
                 Ok(Self::File(mail.dir.clone()))
             }
-            "smtp" => {
-                let url = mail.smtp_url.as_ref().ok_or(MailError::Config {
+            MailTransport::Smtp => {
+                let relay = mail.smtp_url.as_ref().ok_or(MailError::Config {
                     key: "smtp_url",
                     message: "is required when mail.transport = \"smtp\"".to_owned(),
-                })?;
-                let relay = SmtpUrl::parse(url.expose()).map_err(|e| MailError::Config {
-                    key: "smtp_url",
-                    message: e.to_string(),
                 })?;
                 let ca = mail
                     .tls_ca_file
@@ -63,18 +50,18 @@ impl Transport {
                         key: "tls_ca_file",
                         message: e.to_string(),
                     })?;
-                let tls = relay.tls(ca).map_err(|e| MailError::Config {
+                let tls = tls(relay, ca).map_err(|e| MailError::Config {
                     key: "smtp_url",
-                    message: e.to_string(),
+                    message: format!("cannot set up TLS: {e}"),
                 })?;
                 let mut builder =
                     AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
                         .port(relay.port)
                         .tls(tls);
-                if let Some((user, password)) = relay.credentials {
+                if let Some((user, password)) = relay.credentials.clone() {
                     builder = builder.credentials(Credentials::new(user, password));
                 }
-                let size = u32::try_from(mail.concurrency.max(1)).unwrap_or(u32::MAX);
+                let size = u32::try_from(mail.concurrency.get()).unwrap_or(u32::MAX);
                 Ok(Self::Smtp(
                     builder
                         .timeout(Some(SMTP_TIMEOUT))
@@ -82,29 +69,27 @@ impl Transport {
                         .build(),
                 ))
             }
-            other => Err(MailError::Config {
-                key: "transport",
-                message: format!("`{other}` is not \"file\" or \"smtp\""),
-            }),
         }
     }
 
-    pub async fn send(&self, message: &Message) -> Result<(), SendError> {
+    /// Hands a message over: refused for good on a 5xx reply, a transient failure on
+    /// anything else that goes wrong.
+    pub async fn send(&self, message: &Message) -> SendOutcome {
         match self {
-            Self::File(dir) => write_file(dir, message).await.map_err(|e| SendError {
-                permanent: false,
-                message: format!("cannot write to {}: {e}", dir.display()),
-            }),
+            Self::File(dir) => match write_file(dir, message).await {
+                Ok(()) => SendOutcome::Sent,
+                Err(e) => SendOutcome::Transient(format!("cannot write to {}: {e}", dir.display())),
+            },
             // `send_raw` with the formatted message: `send` would take it by value, and a
             // clone copies the encoded attachment once more per recipient.
-            Self::Smtp(smtp) => smtp
+            Self::Smtp(smtp) => match smtp
                 .send_raw(message.envelope(), &message.formatted())
                 .await
-                .map(drop)
-                .map_err(|e| SendError {
-                    permanent: e.is_permanent(),
-                    message: smtp_error_text(&e),
-                }),
+            {
+                Ok(_) => SendOutcome::Sent,
+                Err(e) if e.is_permanent() => SendOutcome::Refused(smtp_error_text(&e)),
+                Err(e) => SendOutcome::Transient(smtp_error_text(&e)),
+            },
         }
     }
 
@@ -152,29 +137,19 @@ async fn write_file(dir: &std::path::Path, message: &Message) -> std::io::Result
     tokio::fs::rename(&partial, &path).await
 }
 
-/// The PEM certificates of `mail.tls_ca_file`, trusted besides the system's roots; `check`
-/// reads them too.
-pub fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, CaFileError> {
-    let fail = |reason: String| CaFileError {
-        path: path.display().to_string(),
-        reason,
+/// lettre's TLS setting for `relay`, trusting `extra_ca` (PEM) besides the system's roots.
+fn tls(relay: &SmtpUrl, extra_ca: Option<Vec<u8>>) -> Result<Tls, lettre::transport::smtp::Error> {
+    let parameters = || {
+        let mut builder = TlsParameters::builder(relay.host.clone());
+        if let Some(pem) = &extra_ca {
+            builder = builder.add_root_certificate(Certificate::from_pem(pem)?);
+        }
+        builder.build_rustls()
     };
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    // lettre accepts a file without any certificate, which would trust nothing more.
-    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
-        return Err(fail(
-            "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned(),
-        ));
-    }
-    lettre::transport::smtp::client::Certificate::from_pem(&pem)
-        .map_err(|e| fail(e.to_string()))?;
-    Ok(pem)
-}
-
-/// `mail.tls_ca_file` cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {reason}")]
-pub struct CaFileError {
-    pub path: String,
-    pub reason: String,
+    Ok(match relay.tls {
+        TlsMode::Implicit => Tls::Wrapper(parameters()?),
+        TlsMode::Required => Tls::Required(parameters()?),
+        TlsMode::Opportunistic => Tls::Opportunistic(parameters()?),
+        TlsMode::None => Tls::None,
+    })
 }

@@ -5,7 +5,6 @@ mod marking;
 mod spec;
 
 use jiff::Timestamp;
-use serde_json::Value;
 
 pub use language::{Language, UnknownLanguage};
 pub use marking::{Marking, MarkingError};
@@ -47,8 +46,8 @@ pub struct Note {
     pub codes: Vec<DistributionCode>,
     pub state: NoteState,
     pub version: i64,
-    /// The current version's spec in its wire form.
-    pub spec: Value,
+    /// The current version's spec, parsed when the row was read.
+    pub spec: NoteSpec,
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -61,10 +60,12 @@ pub struct Note {
 impl Note {
     /// The subject line of the current version.
     pub fn subject(&self) -> &str {
-        self.spec
-            .get("subject")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        &self.spec.subject
+    }
+
+    /// The Secretariat unit the current version is of: whose drafters act on the note.
+    pub fn unit(&self) -> &str {
+        &self.spec.unit
     }
 
     /// `6762-22.pdf`, `6314-1-22-REV-1.pdf`: the number with its separators made safe, as

@@ -1,62 +1,44 @@
 //! Liberation Serif (metric-compatible with Times New Roman, the Council's face; SIL OFL,
-//! licence in `fonts/`), compiled into the binary and parsed once per process: the
-//! character map and advance widths are read into memory at load, so layout measures text
-//! and the PDF writer encodes it without touching the font tables.
+//! licence in `fonts/`), compiled into the binary and parsed by printpdf once per process.
+//! The advances of the scripts notes are written in are copied into arrays at load, so
+//! layout measures text without a font-table lookup per character.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use printpdf::ParsedFont;
 
 use super::layout::Measure;
 use super::markup::Face;
-use super::subset::FontProgram;
 
 /// Code points kept in arrays for direct lookup: Latin, Greek, Cyrillic (U+0000–U+052F)
 /// and general punctuation, currency and letterlike symbols (U+2000–U+214F). Anything
-/// else is looked up in the face's map.
+/// else is looked up in the face's character map.
 const TABLES: [(u32, u32); 2] = [(0x0000, 0x0530), (0x2000, 0x2150)];
 
 pub struct FontFace {
-    /// The font file as parsed, for subsetting into each PDF.
-    pub program: FontProgram<'static>,
-    /// The PostScript name PDF font dictionaries carry: `LiberationSerif-Bold`.
-    pub postscript_name: &'static str,
-    /// Each character the face can draw: its glyph id and advance in font units.
-    glyphs: HashMap<char, (u16, u16)>,
-    /// The same for the `TABLES` ranges, indexed directly; glyph id 0 marks a character
-    /// the face cannot draw.
+    /// The face as printpdf parsed it: what each PDF embeds and subsets.
+    pub parsed: ParsedFont,
+    /// Glyph id and advance (font units) of each code point in the `TABLES` ranges;
+    /// glyph id 0 marks a character the face cannot draw.
     tables: [Vec<(u16, u16)>; 2],
     units_per_em: f32,
 }
 
 impl FontFace {
-    fn load(bytes: &'static [u8], postscript_name: &'static str) -> Self {
+    fn load(bytes: &'static [u8], name: &'static str) -> Self {
         // The faces are compiled in and checked by the tests: one that does not parse is a
         // build defect, not an input error.
-        let program = FontProgram::parse(bytes)
-            .unwrap_or_else(|e| panic!("the embedded font {postscript_name} does not parse: {e}"));
-        let glyphs: HashMap<char, (u16, u16)> = program
-            .char_map()
-            .unwrap_or_else(|e| panic!("the embedded font {postscript_name} has no cmap: {e}"))
-            .into_iter()
-            .filter_map(|(cp, gid)| {
-                let advance = program.metrics(gid).ok()?.0;
-                Some((char::from_u32(cp)?, (gid, advance)))
-            })
-            .collect();
+        let mut warnings = Vec::new();
+        let parsed = ParsedFont::from_bytes(bytes, 0, &mut warnings)
+            .unwrap_or_else(|| panic!("the embedded font {name} does not parse: {warnings:?}"));
         let tables = TABLES.map(|(start, end)| {
             (start..end)
-                .map(|cp| {
-                    char::from_u32(cp)
-                        .and_then(|c| glyphs.get(&c).copied())
-                        .unwrap_or((0, 0))
-                })
+                .map(|cp| glyph_of(&parsed, cp).unwrap_or((0, 0)))
                 .collect()
         });
-        let units_per_em = f32::from(program.units_per_em);
+        let units_per_em = f32::from(parsed.pdf_font_metrics.units_per_em);
         Self {
-            program,
-            postscript_name,
-            glyphs,
+            parsed,
             tables,
             units_per_em,
         }
@@ -70,7 +52,7 @@ impl FontFace {
                 return (glyph.0 != 0).then_some(glyph);
             }
         }
-        self.glyphs.get(&c).copied()
+        glyph_of(&self.parsed, cp)
     }
 
     /// The advance of `c` in ems, or `None` when the face has no glyph for it.
@@ -85,7 +67,13 @@ impl FontFace {
     }
 }
 
-/// Each face's file and PostScript name, in `Face` order.
+/// The glyph id and advance of code point `cp`, unless the face maps it to nothing.
+fn glyph_of(font: &ParsedFont, cp: u32) -> Option<(u16, u16)> {
+    let gid = font.lookup_glyph_index(cp).filter(|gid| *gid != 0)?;
+    Some((gid, font.get_horizontal_advance(gid)))
+}
+
+/// Each face's file and name, in `Face` order.
 const FACES: [(&[u8], &str); 4] = [
     (
         include_bytes!("../../fonts/LiberationSerif-Regular.ttf"),
@@ -165,6 +153,7 @@ mod tests {
             }
         }
         assert_eq!(fonts.face(Face::Regular).advance('中'), None);
+        assert_eq!(fonts.face(Face::Regular).advance('\u{1F600}'), None);
     }
 
     #[test]

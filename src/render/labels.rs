@@ -279,6 +279,83 @@ mod tests {
         assert_eq!(institution(Sv), "Europeiska unionens råd");
     }
 
+    /// The December 2026 addendum of COUNCIL-LABELS.md: Latvian and Dutch values seen in
+    /// Council documents, and dates from the style guide and EUR-Lex for eight languages.
+    #[test]
+    fn values_of_the_december_2026_addendum() {
+        use Language::*;
+        let routing = |l: Language| {
+            let r = &Labels::of(l).labels;
+            [&r.from, &r.to, &r.subject].map(|v| (v.text.as_str(), v.confidence))
+        };
+        use Confidence::{Guess, Likely, Seen};
+        assert_eq!(
+            routing(Lv),
+            [
+                ("Sūtītājs:", Seen),
+                ("Saņēmējs:", Likely),
+                ("Temats:", Seen)
+            ]
+        );
+        assert_eq!(
+            routing(Nl),
+            [("van:", Seen), ("aan:", Seen), ("Betreft:", Seen)]
+        );
+        let nl = &Labels::of(Nl).labels;
+        assert_eq!(nl.previous.text, "nr. vorig doc.:");
+        assert_eq!(nl.commission_doc.text, "nr. Comv.:");
+        assert_eq!(nl.commission_doc.source, "ST 12842/00, 9474/04");
+        for (language, cover) in [(Lv, "PAVADVĒSTULE"), (Nl, "BEGELEIDENDE NOTA")] {
+            let labels = Labels::of(language);
+            assert_eq!(labels.kind(language, NoteKind::CoverNote), Ok(cover));
+            assert_eq!(labels.kinds["cover-note"].confidence, Seen);
+        }
+        assert_eq!(Labels::of(Lv).institution.line1.confidence, Seen);
+
+        let dates = [
+            (Lv, (2019, 6, 20), "Briselē, 2019. gada 20. jūnijā"),
+            (Nl, (2008, 2, 5), "Brussel, 5 februari 2008"),
+            (Sl, (2006, 9, 15), "Bruselj, 15. septembra 2006"),
+            (Bg, (2012, 11, 7), "Брюксел, 7 ноември 2012 г."),
+            (Hr, (2010, 5, 18), "Bruxelles, 18. svibnja 2010."),
+            (Ro, (2010, 2, 24), "Bruxelles, 24 februarie 2010"),
+            (Et, (2018, 5, 15), "Brüssel, 15. mai 2018"),
+            (Lt, (2008, 11, 10), "Briuselis, 2008 m. lapkričio 10 d."),
+            (Mt, (2017, 3, 23), "Brussell, 23 ta' Marzu 2017"),
+        ];
+        for (language, (y, m, d), expected) in dates {
+            let labels = Labels::of(language);
+            let date = Date::new(y, m, d).unwrap();
+            assert_eq!(labels.place_and_date(Place::Brussels, date), expected);
+            assert_ne!(labels.date.pattern.confidence, Guess, "{language}");
+            assert!(!labels.date.pattern.source.is_empty(), "{language}");
+            assert_ne!(labels.months.confidence, Guess, "{language}");
+        }
+        let institution = |l: Language| {
+            let i = &Labels::of(l).institution;
+            (
+                format!("{} {}", i.line1.text, i.line2.text),
+                i.line1.confidence,
+            )
+        };
+        assert_eq!(
+            institution(Mt),
+            ("Il-Kunsill tal- Unjoni Ewropea".to_owned(), Likely)
+        );
+        assert_eq!(
+            institution(Ga),
+            ("Comhairle an Aontais Eorpaigh".to_owned(), Likely)
+        );
+        assert_eq!(Labels::of(Ga).places.brussels.text, "An Bhruiséil");
+
+        // Still without a source: the kind word (except in Latvian), so that
+        // `grep -l guess labels/` keeps pointing a native reader at them.
+        for language in [Bg, Hr, Ro, Et, Lt, Mt, Ga, Sl, Nl] {
+            assert_eq!(Labels::of(language).kinds["note"].confidence, Guess);
+        }
+        assert_eq!(Labels::of(Lv).kinds["note"].confidence, Likely);
+    }
+
     #[test]
     fn seen_values_are_marked_seen_with_a_source() {
         let en = Labels::of(Language::En);

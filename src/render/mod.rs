@@ -3,13 +3,15 @@
 //! The header and footer come from the note's fields and the language's labels, never from
 //! templates, so every note carries them the same way.
 
+mod archive;
+mod draw;
 mod fonts;
 mod labels;
 mod layout;
 mod markup;
 mod pdf;
-mod subset;
 mod svg;
+mod tags;
 mod template;
 
 use std::borrow::Cow;

@@ -95,7 +95,7 @@ fn escape(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::layout::Rule;
+    use crate::render::layout::{Role, Rule};
 
     #[test]
     fn lines_are_placed_from_the_top_with_their_faces_and_escaped() {
@@ -116,6 +116,7 @@ mod tests {
                 ],
                 word_gap: 1.5,
                 hang: None,
+                role: Role::Footer,
             }],
             rules: vec![Rule {
                 x1: 10.0,

@@ -5,12 +5,14 @@
 
 use jiff::Timestamp;
 
+use super::approval_links::csrf_for;
 use super::desk::spec_changes;
-use super::review::{check_link, csrf_for, link_mail};
-use super::{ApprovalPage, ClientInfo, LinkRefusal, Service, ServiceError};
-use crate::clock::brussels_date;
+use super::review::link_mail;
+use super::{ApprovalPage, Service, ServiceError};
+use crate::access::ClientInfo;
 use crate::diff::Change;
-use crate::note::{NoteSpec, SpecError};
+use crate::link::{self, LinkRefusal};
+use crate::note::SpecError;
 use crate::render::NoteDocument;
 use crate::secret;
 use crate::store::{AuditEntry, NewApprovalToken};
@@ -46,16 +48,18 @@ impl Service {
             .await?
             .filter(|v| *v != page.token.version);
         let changes = match seen {
-            Some(v) => Some((v, spec_changes(&self.version(note, v).await?.0, &spec))),
+            Some(v) => {
+                let (seen_spec, _) = self.version(note, v).await?;
+                Some((v, spec_changes(&seen_spec.to_json(), &spec.to_json())))
+            }
             None => None,
         };
-        let typed = NoteSpec::from_stored(spec, brussels_date(note.created_at))?;
         let (number, codes) = (note.number, note.codes.clone());
         let pages = self
             .run(move |renderer| {
                 renderer.preview(
                     &NoteDocument {
-                        spec: &typed,
+                        spec: &spec,
                         number: &number,
                         codes: &codes,
                     },
@@ -125,7 +129,7 @@ impl Service {
             .approval_token(found.id)
             .await?
             .ok_or(LinkRefusal::Unknown)?;
-        check_link(&token, &note, now)?;
+        link::check(&token, &note, now)?;
         let used = || LinkRefusal::Used {
             number: note.number.to_string(),
         };

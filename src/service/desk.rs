@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::review::signed;
 use super::{Service, ServiceError};
+use crate::access::{Principal, Role};
 use crate::clock::brussels_date;
 use crate::diff::{self, Change};
 use crate::note::{Note, NoteId, NoteSpec, SpecError};
+use crate::outbox::DeliveryStatus;
 use crate::reference::{DistributionCode, DocNumber};
 use crate::render::NoteDocument;
-use crate::store::{AuditEntry, Delivery, DeliveryStatus, NoteFilter, Principal, Role};
+use crate::store::{AuditEntry, Delivery, NoteFilter};
 use crate::workflow::{Event, NoteState, transition};
 
 /// Notes per page of the desk's list.
@@ -296,8 +297,8 @@ pub fn spec_changes(old: &Value, new: &Value) -> Vec<(Change, String)> {
 
 /// The desk's configuration, as the use cases need it.
 pub(super) struct DeskSettings {
-    pub session_ttl: jiff::SignedDuration,
-    pub signin_link_ttl: jiff::SignedDuration,
+    pub session_ttl: std::time::Duration,
+    pub signin_link_ttl: std::time::Duration,
     /// The configured codes with their meanings, for the form.
     pub codes: BTreeMap<String, String>,
     /// `approval.deputies`, addresses in lower case.
@@ -307,8 +308,8 @@ pub(super) struct DeskSettings {
 impl DeskSettings {
     pub fn of(settings: &crate::config::Settings) -> Self {
         Self {
-            session_ttl: signed(settings.web.session_ttl),
-            signin_link_ttl: signed(settings.web.signin_link_ttl),
+            session_ttl: settings.web.session_ttl,
+            signin_link_ttl: settings.web.signin_link_ttl,
             codes: settings.codes.clone(),
             deputies: settings
                 .approval

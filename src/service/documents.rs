@@ -10,11 +10,10 @@ use jiff::Timestamp;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore, watch};
 
 use super::{Service, ServiceError};
-use crate::clock::brussels_date;
-use crate::note::{Note, NoteId, NoteSpec, SpecError};
+use crate::access::Principal;
+use crate::note::{Note, NoteId, NoteSpec};
 use crate::reference::{DistributionCode, DocNumber};
 use crate::render::{NoteDocument, RenderError, Renderer};
-use crate::store::Principal;
 use crate::workflow::{Event, transition};
 
 /// A PDF and the file name it is offered under (`6762-22.pdf`).
@@ -188,8 +187,8 @@ impl Service {
         let cell = self.renders.draft((note.id, version));
         let bytes = cell
             .get_or_try_init(|| async {
-                let (_, saved) = self.version(note, version).await?;
-                let bytes = self.render(note, version, true, saved).await?;
+                let (spec, saved) = self.version(note, version).await?;
+                let bytes = self.render(note, spec, true, saved).await?;
                 Ok::<_, ServiceError>(Arc::new(bytes))
             })
             .await?
@@ -209,7 +208,7 @@ impl Service {
     ) -> Result<IssuedPdf, ServiceError> {
         Ok(IssuedPdf {
             version: note.version,
-            bytes: self.render(note, note.version, false, at).await?,
+            bytes: self.render(note, note.spec.clone(), false, at).await?,
         })
     }
 
@@ -262,20 +261,14 @@ impl Service {
         }
     }
 
-    /// Renders `version` of a note.
+    /// Renders a version's spec of a note.
     async fn render(
         &self,
         note: &Note,
-        version: i64,
+        spec: NoteSpec,
         draft: bool,
         at: Timestamp,
     ) -> Result<Vec<u8>, ServiceError> {
-        let (spec, _) = self.version(note, version).await?;
-        let spec =
-            NoteSpec::from_stored(spec, brussels_date(note.created_at)).map_err(|e| SpecError {
-                field: e.field,
-                message: format!("the stored spec no longer validates: {}", e.message),
-            })?;
         let (number, codes) = (note.number, note.codes.clone());
         let measured = self.metrics.clone();
         self.run(move |renderer| {
@@ -310,11 +303,12 @@ impl Service {
         Ok(done)
     }
 
+    /// A version's spec and when it was saved.
     pub(super) async fn version(
         &self,
         note: &Note,
         version: i64,
-    ) -> Result<(serde_json::Value, Timestamp), ServiceError> {
+    ) -> Result<(NoteSpec, Timestamp), ServiceError> {
         self.store.version(note.id, version).await?.ok_or_else(|| {
             ServiceError::Internal(format!("note {} has no version {version}", note.id))
         })

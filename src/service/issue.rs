@@ -6,12 +6,14 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::documents::IssuedPdf;
-use super::review::brussels_time;
 use super::{Service, ServiceError};
-use crate::clock::brussels_date;
+use crate::access::{Principal, Role};
+use crate::clock::{brussels_date, brussels_time};
+use crate::link::{self, LinkRefusal};
 use crate::note::{Note, NoteSpec, SpecError};
+use crate::outbox::{MailKind, QueuedMail};
 use crate::secret;
-use crate::store::{Delivery, Document, MailKind, NewMail, Principal, WriteTx};
+use crate::store::{Delivery, Document, WriteTx};
 use crate::workflow::{Event, NoteState, transition};
 
 impl Service {
@@ -50,8 +52,8 @@ impl Service {
             } else {
                 None
             };
-            mails.push(NewMail {
-                note_id: note.id,
+            mails.push(QueuedMail {
+                note_id: Some(note.id),
                 kind: MailKind::Delivery,
                 recipient: recipient.email,
                 recipient_name: Some(recipient.name.clone()),
@@ -79,15 +81,10 @@ impl Service {
 
     /// Every address of the note's distribution lists, once, in list and protocol order.
     fn recipients(&self, note: &Note) -> Vec<Recipient> {
-        let lists: Vec<String> = note
-            .spec
-            .get("distribution")
-            .and_then(|d| serde_json::from_value(d.clone()).ok())
-            .unwrap_or_else(|| vec!["delegations".to_owned()]);
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
-        for list in lists {
-            for entry in self.workflow.lists.get(&list).into_iter().flatten() {
+        for list in &note.spec.distribution {
+            for entry in self.workflow.lists.get(list).into_iter().flatten() {
                 for email in &entry.emails {
                     if seen.insert(email.to_ascii_lowercase()) {
                         out.push(Recipient {
@@ -119,7 +116,7 @@ impl Service {
         id: &str,
         recipient: &str,
     ) -> Result<Vec<Delivery>, ServiceError> {
-        if who.role != crate::store::Role::Admin {
+        if who.role != Role::Admin {
             return Err(ServiceError::Forbidden(
                 "re-queueing a delivery needs an admin token".to_owned(),
             ));
@@ -148,15 +145,10 @@ impl Service {
             .store
             .download(&secret::digest(secret))
             .await?
-            .ok_or(super::LinkRefusal::Unknown)?;
-        if self.clock.now() >= expires {
-            let note = self.note(&note.to_string()).await?;
-            return Err(super::LinkRefusal::DownloadExpired {
-                number: note.number.to_string(),
-            }
-            .into());
-        }
-        self.note_pdf(self.note(&note.to_string()).await?).await
+            .ok_or(LinkRefusal::Unknown)?;
+        let note = self.note(&note.to_string()).await?;
+        link::check_download(&note, expires, self.clock.now())?;
+        self.note_pdf(note).await
     }
 
     /// Registers `NNNN/k/YY REV k` revising an issued note: its spec copied, with the
@@ -171,7 +163,7 @@ impl Service {
     ) -> Result<Note, ServiceError> {
         let of = self.note_to_act_on(who, id).await?;
         transition(of.state, Event::Revise)?;
-        let mut spec = of.spec.clone();
+        let mut spec = of.spec.to_json();
         match changes {
             None | Some(Value::Null) => {}
             Some(Value::Object(fields)) => {
@@ -202,10 +194,7 @@ impl Service {
         let spec = NoteSpec::from_json(spec, &self.vocabulary, brussels_date(now))?;
         super::registry::in_scope(who, &spec.unit)?;
         self.refuse_overlong(&spec).await?;
-        let note = self
-            .store
-            .register_revision(&of, &spec.to_json(), who, now)
-            .await?;
+        let note = self.store.register_revision(&of, &spec, who, now).await?;
         tracing::info!(number = %note.number, revises = %of.number, "revision registered");
         Ok(note)
     }

@@ -1,5 +1,6 @@
-//! The outbox's side of the use cases: claiming rows for the mail worker, filling in what
-//! only exists at send time (links, attachments), and recording how each try ended.
+//! The outbox's side of the use cases: claiming mails for the mail worker, composing each
+//! into a `Letter` with what only exists at send time (links, attachments), and recording
+//! what `outbox::next` makes of each attempt.
 //!
 //! Link secrets: a row keeps its link's secret only while it is queued or deferred; the
 //! statement that records it sent or failed also erases it. A delivery whose PDF is too
@@ -15,34 +16,25 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::review::{brussels_time, signed};
 use super::{Missing, Service, ServiceError};
-use crate::mail::{Attachment, Letter, SendError, backoff};
+use crate::clock::{brussels_time, later};
+use crate::mail::{Attachment, Letter};
 use crate::note::NoteId;
-use crate::store::{AuditEntry, Finish, MailKind, OutboxRow};
+use crate::outbox::{Attempt, ClaimedMail, MailKind, Next, SendOutcome, next};
+use crate::store::AuditEntry;
 use crate::workflow::{Event, NoteState, transition};
 
 /// How long a claimed row stays with its worker without news; the worker renews it while
 /// the send is in flight, so only a dead daemon's rows come back, this long after it died.
 pub const LEASE: SignedDuration = SignedDuration::from_secs(20);
 
-/// One send of a claimed row, waiting to be recorded.
-#[derive(Debug, Clone)]
-pub struct Try {
-    pub row: OutboxRow,
-    pub result: Result<(), SendError>,
-    /// When the server answered, or the send failed: a row is `sent_at` this instant,
-    /// however long its batch then waits for the database.
-    pub ended: Timestamp,
-}
-
 impl Service {
-    /// Claims up to `limit` due rows for `worker`.
+    /// Claims up to `limit` due mails for `worker`.
     pub async fn claim_mail(
         &self,
         worker: &str,
         limit: usize,
-    ) -> Result<Vec<OutboxRow>, ServiceError> {
+    ) -> Result<Vec<ClaimedMail>, ServiceError> {
         let now = self.clock.now();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Ok(self
@@ -58,12 +50,12 @@ impl Service {
             .await?)
     }
 
-    /// The email for a row: its template context completed with the link and the sender,
-    /// and the PDF it carries (the version's draft for approvers, the issued bytes for
-    /// delegations).
+    /// The letter for a claimed mail: its template context completed with the link and the
+    /// sender, and the PDF it carries (the version's draft for approvers, the issued bytes
+    /// for delegations).
     pub async fn letter(
         &self,
-        row: &OutboxRow,
+        row: &ClaimedMail,
         domain: &str,
         sender: &str,
     ) -> Result<Letter, ServiceError> {
@@ -138,7 +130,7 @@ impl Service {
     /// hash is stored.
     async fn mint_download(&self, note: NoteId) -> Result<(String, Timestamp), ServiceError> {
         let (secret, hash) = crate::secret::generate("");
-        let expires = later(self.clock.now(), self.workflow.download_ttl);
+        let expires = later(self.clock.now(), self.workflow.download_ttl.unsigned_abs());
         let mut tx = self.store.begin().await?;
         tx.insert_download(note, &hash, expires).await?;
         tx.commit().await?;
@@ -146,10 +138,10 @@ impl Service {
     }
 
     /// Stamps the end of a send with the service's clock.
-    pub fn try_ended(&self, row: OutboxRow, result: Result<(), SendError>) -> Try {
-        Try {
-            row,
-            result,
+    pub fn attempt(&self, mail: ClaimedMail, outcome: SendOutcome) -> Attempt {
+        Attempt {
+            mail,
+            outcome,
             ended: self.clock.now(),
         }
     }
@@ -159,22 +151,23 @@ impl Service {
         Ok(self.store.release_claims(worker, self.clock.now()).await?)
     }
 
-    /// Records how a batch of tries ended, in one transaction: sent; deferred with backoff
-    /// (a transient failure, until `mail.give_up_after`); or failed. A note whose last
-    /// delivery ended is distributed. One commit for many rows is what lets the outbox keep
-    /// up with the SMTP server on SQLite's single writer.
-    pub async fn finish_mails(&self, tries: &[Try]) -> Result<Vec<Finish>, ServiceError> {
+    /// Records a batch of attempts, in one transaction, as `outbox::next` decides: sent;
+    /// deferred with backoff (a transient failure, until `mail.give_up_after`); or failed.
+    /// A note whose last delivery ended is distributed. One commit for many rows is what
+    /// lets the outbox keep up with the SMTP server on SQLite's single writer.
+    pub async fn record_attempts(&self, attempts: &[Attempt]) -> Result<Vec<Next>, ServiceError> {
         let now = self.clock.now();
-        let finishes: Vec<Finish> = tries.iter().map(|t| self.outcome(t)).collect();
+        let nexts: Vec<Next> = attempts
+            .iter()
+            .map(|a| next(a, &self.workflow.retry, rand::random::<f64>()))
+            .collect();
         // The notes whose distribution may have ended, each once and in id order, so that
         // two daemons finishing rows of the same notes never wait on each other in a cycle.
-        let mut ended: Vec<NoteId> = tries
+        let mut ended: Vec<NoteId> = attempts
             .iter()
-            .zip(&finishes)
-            .filter(|(t, finish)| {
-                t.row.kind == MailKind::Delivery && !matches!(finish, Finish::Deferred { .. })
-            })
-            .filter_map(|(t, _)| t.row.note_id)
+            .zip(&nexts)
+            .filter(|(a, next)| a.mail.kind == MailKind::Delivery && next.settles())
+            .filter_map(|(a, _)| a.mail.note_id)
             .collect();
         ended.sort_unstable();
         ended.dedup();
@@ -182,27 +175,26 @@ impl Service {
         // Finishes of one note's deliveries take turns, so that whichever is last sees every
         // other one done (on PostgreSQL two daemons may finish at once).
         for &note in &ended {
-            tx.hold_note(note).await?;
+            tx.lock_note_unread(note).await?;
         }
-        let finished: Vec<(i64, &Finish)> = tries.iter().map(|t| t.row.id).zip(&finishes).collect();
-        tx.finish_mails(&finished).await?;
-        for (Try { row, .. }, finish) in tries.iter().zip(&finishes) {
+        let settled: Vec<(i64, &Next)> = attempts.iter().map(|a| a.mail.id).zip(&nexts).collect();
+        tx.settle_mails(&settled).await?;
+        for (Attempt { mail, .. }, next) in attempts.iter().zip(&nexts) {
             // A mail about a note is audited with it; a sign-in mail is about no note.
-            if let Some(note) = row.note_id
-                && row.kind != MailKind::Delivery
-                && !matches!(finish, Finish::Deferred { .. })
-            {
-                let (action, detail) = match finish {
-                    Finish::Failed { error } => (
-                        "mail failed",
-                        format!("{} to {}: {error}", row.kind, row.recipient),
-                    ),
-                    _ => ("mailed", format!("{} to {}", row.kind, row.recipient)),
-                };
-                let mut entry = AuditEntry::new(now, "notesd", action, None);
-                entry.detail = Some(detail);
-                tx.audit(note, &entry).await?;
-            }
+            let Some(note) = mail.note_id.filter(|_| mail.kind != MailKind::Delivery) else {
+                continue;
+            };
+            let (action, detail) = match next {
+                Next::Failed { error } => (
+                    "mail failed",
+                    format!("{} to {}: {error}", mail.kind, mail.recipient),
+                ),
+                Next::Sent { .. } => ("mailed", format!("{} to {}", mail.kind, mail.recipient)),
+                Next::Deferred { .. } | Next::Unchanged => continue,
+            };
+            let mut entry = AuditEntry::new(now, "notesd", action, None);
+            entry.detail = Some(detail);
+            tx.audit(note, &entry).await?;
         }
         for note in ended {
             if tx.deliveries_open(note).await? {
@@ -223,44 +215,11 @@ impl Service {
         }
         tx.commit().await?;
         // Counted once committed: a batch tried again is not counted twice.
-        finishes.iter().for_each(|f| self.metrics.mail_finished(f));
-        self.mail_recorded.send_modify(|n| *n += tries.len() as u64);
-        Ok(finishes)
+        nexts.iter().for_each(|n| self.metrics.mail_finished(n));
+        self.mail_recorded
+            .send_modify(|n| *n += attempts.len() as u64);
+        Ok(nexts)
     }
-
-    /// What a try's result means for its row.
-    fn outcome(&self, Try { row, result, ended }: &Try) -> Finish {
-        let now = *ended;
-        let e = match result {
-            Ok(()) => return Finish::Sent { at: now },
-            Err(e) => e,
-        };
-        if e.permanent {
-            Finish::Failed {
-                error: e.message.clone(),
-            }
-        } else if now >= later(row.created, signed(self.workflow.give_up_after)) {
-            Finish::Failed {
-                error: format!("gave up after {} tries: {}", row.attempts, e.message),
-            }
-        } else {
-            let delay = backoff(
-                self.workflow.retry_initial,
-                self.workflow.retry_max,
-                row.attempts,
-                rand::random::<f64>(),
-            );
-            Finish::Deferred {
-                next: later(now, signed(delay)),
-                error: e.message.clone(),
-            }
-        }
-    }
-}
-
-/// `at + d`, or the end of time when that is past it.
-pub(super) fn later(at: Timestamp, d: SignedDuration) -> Timestamp {
-    at.checked_add(d).unwrap_or(Timestamp::MAX)
 }
 
 impl From<super::Pdf> for Attachment {

@@ -2,13 +2,16 @@
 //! handlers and the CLI call. Errors say what went wrong in the user's terms; the edges
 //! map them to statuses and exit codes.
 
+mod approval_links;
 mod approver;
 mod desk;
 mod documents;
 mod issue;
+mod mail_worker;
 mod mailing;
 mod people;
 mod registry;
+mod reminders;
 mod review;
 mod signin;
 mod tokens;
@@ -22,21 +25,24 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
 use crate::config::{Recipient, Settings};
+use crate::link::LinkRefusal;
 use crate::metrics::{Metrics, Tallies};
 use crate::note::{NoteId, SpecError, Vocabulary};
+use crate::outbox::{DeliveryStatus, RetryPolicy};
 use crate::render::{RenderError, Renderer, TemplateError, Templates};
-use crate::store::{DeliveryStatus, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::workflow::{NoteState, Step, WorkflowError};
 
+pub use approval_links::{ApprovalPage, csrf_for};
 pub use approver::{ApproverView, ForwardForm};
 pub use desk::{Actions, Choices, DESK_PAGE, DeskPage, DeskQuery, Sheet, spec_changes, spec_text};
 pub use documents::{Pdf, RenderHold};
-pub use mailing::{LEASE, Try};
+pub use mail_worker::MailWorker;
+pub use mailing::LEASE;
 pub use people::PeopleError;
 pub use registry::{ListQuery, NotePage};
-pub use review::{
-    ApprovalPage, ClientInfo, DecisionForm, LinkRefusal, brussels_time, check_link, csrf_for,
-};
+pub use reminders::remind_until;
+pub use review::DecisionForm;
 pub use signin::{Session, SignInError};
 pub use tokens::{AuthError, TokenError, TokenRequest};
 
@@ -90,9 +96,12 @@ struct Workflow {
     lists: BTreeMap<String, Vec<Recipient>>,
     max_attachment: u64,
     download_ttl: SignedDuration,
-    retry_initial: Duration,
-    retry_max: Duration,
-    give_up_after: Duration,
+    retry: RetryPolicy,
+}
+
+/// `approval.link_ttl` and the like as a signed duration to add to timestamps.
+fn signed(d: Duration) -> SignedDuration {
+    SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX)
 }
 
 /// An issued note's PDF bytes, by note.
@@ -143,15 +152,17 @@ impl Service {
             clock,
             workflow: Arc::new(Workflow {
                 chain,
-                link_ttl: review::signed(settings.approval.link_ttl),
-                remind_after: review::signed(settings.approval.remind_after),
-                public_url: settings.http.public_url.clone(),
+                link_ttl: signed(settings.approval.link_ttl),
+                remind_after: signed(settings.approval.remind_after),
+                public_url: settings.http.public_url.to_string(),
                 lists: settings.lists.clone(),
                 max_attachment: mail.max_attachment,
-                download_ttl: review::signed(mail.download_ttl),
-                retry_initial: mail.retry_initial,
-                retry_max: mail.retry_max,
-                give_up_after: mail.give_up_after,
+                download_ttl: signed(mail.download_ttl),
+                retry: RetryPolicy {
+                    initial: mail.retry_initial,
+                    max: mail.retry_max,
+                    give_up_after: mail.give_up_after,
+                },
             }),
             mail_queued: Arc::new(Notify::new()),
             mail_recorded: Arc::new(watch::Sender::new(0)),

@@ -3,8 +3,9 @@
 
 use super::Service;
 use super::tokens::{valid_name, valid_units};
+use crate::access::Role;
 use crate::address::EmailAddress;
-use crate::store::{NewUser, Role, StoreError, User};
+use crate::store::{NewUser, StoreError, User};
 
 /// A person cannot be added or disabled as asked.
 #[derive(Debug, thiserror::Error)]

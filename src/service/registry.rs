@@ -7,9 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use super::{Service, ServiceError};
+use crate::access::Principal;
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteId, NoteSpec, SpecError};
-use crate::store::{AuditEntry, NewNote, NoteFilter, Principal, WriteTx};
+use crate::store::{AuditEntry, NewNote, NoteFilter, WriteTx};
 use crate::workflow::{Event, NoteState, transition};
 
 /// `GET /api/notes` parameters, as given.
@@ -44,8 +45,7 @@ impl Service {
         let note = self
             .store
             .register(NewNote {
-                spec: &spec.to_json(),
-                codes: &spec.codes,
+                spec: &spec,
                 year: u16::try_from(today.year()).map_err(|_| {
                     ServiceError::Internal(format!("the year {} has no series", today.year()))
                 })?,
@@ -102,7 +102,7 @@ impl Service {
         }
         let saved = self
             .store
-            .save_version(&note, &spec.to_json(), who, self.clock.now())
+            .save_version(&note, &spec, who, self.clock.now())
             .await?
             .ok_or(ServiceError::Stale(note.id))?;
         tracing::info!(number = %saved.number, version = saved.version, "edited");
@@ -146,7 +146,7 @@ impl Service {
     /// A note `who` may read; one outside their scope is not found, like a missing one.
     pub async fn readable_note(&self, who: &Principal, id: &str) -> Result<Note, ServiceError> {
         let note = self.note(id).await?;
-        match who.may_act_on(unit_of(&note)) {
+        match who.may_act_on(note.unit()) {
             Ok(()) => Ok(note),
             Err(_) => Err(ServiceError::from(super::Missing::Note(id.to_owned()))),
         }
@@ -173,6 +173,13 @@ impl Service {
         let note = self.lock(tx, id).await?;
         stored_in_scope(who, &note)?;
         Ok(note)
+    }
+
+    /// Locks a note by its id as written in a URL.
+    pub(super) async fn lock(&self, tx: &mut WriteTx, id: &str) -> Result<Note, ServiceError> {
+        let not_found = || ServiceError::from(super::Missing::Note(id.to_owned()));
+        let id = id.parse().map_err(|_| not_found())?;
+        tx.lock_note(id).await?.ok_or_else(not_found)
     }
 
     /// Who is told when changes are requested on a note being submitted: whoever
@@ -266,16 +273,8 @@ pub(super) fn in_scope(who: &Principal, unit: &str) -> Result<(), ServiceError> 
 
 /// 403 unless `who` may act on a stored note, without naming the note's unit.
 fn stored_in_scope(who: &Principal, note: &Note) -> Result<(), ServiceError> {
-    who.may_act_on(unit_of(note))
+    who.may_act_on(note.unit())
         .map_err(|refusal| ServiceError::Forbidden(refusal.of_stored_note().to_string()))
-}
-
-/// The unit of a note's current version.
-fn unit_of(note: &Note) -> &str {
-    note.spec
-        .get("unit")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,56 +1,22 @@
-//! The approval chain: submitting a note, the approval links and pages, decisions and
-//! reminders. Each use case locks the note and does everything a change causes (tokens,
+//! The approval chain: submitting a note, decisions and reminders (what a link opens
+//! without deciding is in `approval_links.rs`, whether it may decide in `link.rs`). Each
+//! use case locks the note and does everything a change causes (tokens,
 //! outbox rows, audit entries) in that one transaction.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde_json::json;
 
+use super::approval_links::csrf_for;
 use super::documents::IssuedPdf;
 use super::{Service, ServiceError};
+use crate::access::{ClientInfo, Principal};
+use crate::clock::brussels_time;
+use crate::link::{self, LinkRefusal};
 use crate::note::{Note, SpecError};
+use crate::outbox::{MailKind, QueuedMail};
 use crate::secret;
-use crate::store::{
-    ApprovalToken, AuditEntry, MailKind, NewApprovalToken, NewMail, Principal, TokenStatus, WriteTx,
-};
-use crate::workflow::{Decision, Event, NoteState, Outcome, Review, transition};
-
-/// Why an approval link does not open a decision.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LinkRefusal {
-    #[error("This link is not known. Check that it was copied whole.")]
-    Unknown,
-    #[error("This link has already been used: your decision on {number} is recorded.")]
-    Used { number: String },
-    #[error("This link has expired. Ask the drafter of {number} to send the note again.")]
-    Expired { number: String },
-    #[error(
-        "This link is for version {version} of {number}, which has since been changed; \
-         the new version will come with a new link."
-    )]
-    Superseded { number: String, version: i64 },
-    #[error(
-        "The step this link is for has already been decided by the other approvers of {number}."
-    )]
-    StepDecided { number: String },
-    #[error("The review this link is for has ended: {number} is now {state}.")]
-    ReviewOver { number: String, state: NoteState },
-    #[error("{number} has been withdrawn.")]
-    Withdrawn { number: String },
-    #[error(
-        "This download link for {number} has expired. Ask the General Secretariat for the document."
-    )]
-    DownloadExpired { number: String },
-}
-
-/// What the approval page shows.
-#[derive(Debug, Clone)]
-pub struct ApprovalPage {
-    pub note: Note,
-    pub review: Review,
-    pub token: ApprovalToken,
-    /// The value the page's form must send back.
-    pub csrf: String,
-}
+use crate::store::{AuditEntry, NewApprovalToken, WriteTx};
+use crate::workflow::{Decision, Event, Outcome, Review, transition};
 
 /// What an approver posted.
 #[derive(Debug, Clone, Default)]
@@ -60,47 +26,8 @@ pub struct DecisionForm {
     pub csrf: Option<String>,
 }
 
-pub use crate::store::ClientInfo;
-
 /// Longest comment kept with a decision.
 const MAX_COMMENT: usize = 10_000;
-
-/// The form value that proves a POST comes from the page its link opened: derived from the
-/// link's secret, so only someone holding the link can produce it.
-pub fn csrf_for(secret: &str) -> String {
-    secret::digest(&format!("notesd-csrf:{secret}"))[..32].to_owned()
-}
-
-/// Whether `token` may decide on `note` now; the reason it may not, in the approver's terms.
-pub fn check_link(token: &ApprovalToken, note: &Note, now: Timestamp) -> Result<(), LinkRefusal> {
-    let number = note.number.to_string();
-    let review = note.review.as_ref();
-    if token.status == TokenStatus::Used {
-        return Err(LinkRefusal::Used { number });
-    }
-    if note.state == NoteState::Withdrawn {
-        return Err(LinkRefusal::Withdrawn { number });
-    }
-    if token.version != note.version {
-        return Err(LinkRefusal::Superseded {
-            number,
-            version: token.version,
-        });
-    }
-    if note.state != NoteState::InReview || review.is_none_or(|r| r.round != token.round) {
-        return Err(LinkRefusal::ReviewOver {
-            number,
-            state: note.state,
-        });
-    }
-    if token.status == TokenStatus::Closed || review.is_some_and(|r| r.step != token.step) {
-        return Err(LinkRefusal::StepDecided { number });
-    }
-    if now >= token.expires {
-        return Err(LinkRefusal::Expired { number });
-    }
-    Ok(())
-}
 
 impl Service {
     /// Starts the approval chain: the first step's approvers get their links by email.
@@ -136,43 +63,6 @@ impl Service {
         self.wake_mailer();
         tracing::info!(number = %note.number, round, "submitted");
         Ok(note)
-    }
-
-    /// The token a link's secret names, and its note.
-    async fn link(&self, secret: &str) -> Result<(ApprovalToken, Note), ServiceError> {
-        let token = self
-            .store
-            .approval_token(&secret::digest(secret))
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        let note = self
-            .store
-            .note(token.note_id)
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        Ok((token, note))
-    }
-
-    /// The approval page behind a link. Reading it changes nothing and records nothing:
-    /// mail scanners open every link they see.
-    pub async fn approval_page(&self, secret: &str) -> Result<ApprovalPage, ServiceError> {
-        let (token, note) = self.link(secret).await?;
-        check_link(&token, &note, self.clock.now())?;
-        let review = note.review.clone().ok_or(LinkRefusal::Unknown)?;
-        Ok(ApprovalPage {
-            note,
-            review,
-            token,
-            csrf: csrf_for(secret),
-        })
-    }
-
-    /// The note version a link is about, for the page's draft PDF: readable exactly while
-    /// the page is (a spent, closed, superseded, withdrawn or expired link answers 410).
-    pub async fn approval_draft(&self, secret: &str) -> Result<super::Pdf, ServiceError> {
-        let (token, note) = self.link(secret).await?;
-        check_link(&token, &note, self.clock.now())?;
-        self.draft_pdf(&note, token.version).await
     }
 
     /// Records an approver's decision, once: the link's pending tokens are spent with
@@ -266,7 +156,7 @@ impl Service {
             .approval_token(found.id)
             .await?
             .ok_or(LinkRefusal::Unknown)?;
-        check_link(&token, &note, now)?;
+        link::check(&token, &note, now)?;
         let stale = || LinkRefusal::Used {
             number: note.number.to_string(),
         };
@@ -303,8 +193,8 @@ impl Service {
                 tx.close_tokens(note.id).await?;
                 note.state = transition(note.state, Event::RequestChanges)?;
                 if let Some(drafter) = &review.drafter {
-                    tx.enqueue(&NewMail {
-                        note_id: note.id,
+                    tx.enqueue(&QueuedMail {
+                        note_id: Some(note.id),
                         kind: MailKind::ChangesRequested,
                         recipient: drafter.clone(),
                         recipient_name: None,
@@ -359,7 +249,7 @@ impl Service {
                 continue;
             }
             let current = matches!(
-                check_link(&token, &note, now),
+                link::check(&token, &note, now),
                 Ok(()) | Err(LinkRefusal::Expired { .. })
             );
             if current && let Some(review) = &note.review {
@@ -374,13 +264,6 @@ impl Service {
             tracing::info!(queued, "reminders queued");
         }
         Ok(queued)
-    }
-
-    /// Locks a note by its id as written in a URL.
-    pub(super) async fn lock(&self, tx: &mut WriteTx, id: &str) -> Result<Note, ServiceError> {
-        let not_found = || ServiceError::from(super::Missing::Note(id.to_owned()));
-        let id = id.parse().map_err(|_| not_found())?;
-        tx.lock_note(id).await?.ok_or_else(not_found)
     }
 
     /// Gives each approver of the review's current step a link, by email.
@@ -446,9 +329,9 @@ pub(super) fn link_mail(
     expires: Timestamp,
     reminder: bool,
     now: Timestamp,
-) -> NewMail {
-    NewMail {
-        note_id: note.id,
+) -> QueuedMail {
+    QueuedMail {
+        note_id: Some(note.id),
         kind: if reminder {
             MailKind::Reminder
         } else {
@@ -483,173 +366,5 @@ fn decision_action(decision: Decision) -> &'static str {
     match decision {
         Decision::Approve => "approved",
         Decision::Reject => "changes requested",
-    }
-}
-
-/// "22 November 2026, 10:00" in Brussels, for emails and pages.
-pub fn brussels_time(at: Timestamp) -> String {
-    crate::clock::in_brussels(at)
-        .strftime("%-d %B %Y, %H:%M")
-        .to_string()
-}
-
-/// `approval.link_ttl` and the like as a signed duration to add to timestamps.
-pub(super) fn signed(d: std::time::Duration) -> SignedDuration {
-    SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::workflow::{Rule, Step};
-
-    fn note_in_review() -> Note {
-        let chain = [
-            Step {
-                name: "unit".into(),
-                approvers: vec!["a@x.eu".parse().unwrap(), "b@x.eu".parse().unwrap()],
-                rule: Rule::Any,
-            },
-            Step {
-                name: "coreper".into(),
-                approvers: vec!["c@x.eu".parse().unwrap()],
-                rule: Rule::Any,
-            },
-        ];
-        let at: Timestamp = "2026-11-22T09:00:00Z".parse().unwrap();
-        Note {
-            id: 1,
-            number: "6762/26".parse().unwrap(),
-            codes: vec![],
-            state: NoteState::InReview,
-            version: 2,
-            spec: json!({"subject": "S"}),
-            created_by: "d".into(),
-            created_at: at,
-            updated_at: at,
-            review: Some(Review::start(&chain, 1, None)),
-            previous: None,
-        }
-    }
-
-    fn token() -> ApprovalToken {
-        let at: Timestamp = "2026-11-22T09:00:00Z".parse().unwrap();
-        ApprovalToken {
-            id: 1,
-            note_id: 1,
-            round: 1,
-            version: 2,
-            step: 0,
-            approver: "a@x.eu".into(),
-            status: TokenStatus::Pending,
-            created: at,
-            expires: at + SignedDuration::from_hours(72),
-            reminder_of: None,
-        }
-    }
-
-    #[test]
-    fn each_stale_link_is_refused_with_its_reason() {
-        let note = note_in_review();
-        let now = token().created + SignedDuration::from_hours(1);
-        assert_eq!(check_link(&token(), &note, now), Ok(()));
-        let number = "6762/26".to_owned();
-        let cases: Vec<(ApprovalToken, Note, Timestamp, LinkRefusal)> = vec![
-            (
-                ApprovalToken {
-                    status: TokenStatus::Used,
-                    ..token()
-                },
-                note.clone(),
-                now,
-                LinkRefusal::Used {
-                    number: number.clone(),
-                },
-            ),
-            (
-                token(),
-                note.clone(),
-                token().expires,
-                LinkRefusal::Expired {
-                    number: number.clone(),
-                },
-            ),
-            (
-                ApprovalToken {
-                    version: 1,
-                    ..token()
-                },
-                note.clone(),
-                now,
-                LinkRefusal::Superseded {
-                    number: number.clone(),
-                    version: 1,
-                },
-            ),
-            (
-                ApprovalToken {
-                    status: TokenStatus::Closed,
-                    ..token()
-                },
-                note.clone(),
-                now,
-                LinkRefusal::StepDecided {
-                    number: number.clone(),
-                },
-            ),
-            (
-                ApprovalToken {
-                    round: 0,
-                    ..token()
-                },
-                note.clone(),
-                now,
-                LinkRefusal::ReviewOver {
-                    number: number.clone(),
-                    state: NoteState::InReview,
-                },
-            ),
-            (
-                token(),
-                Note {
-                    state: NoteState::ChangesRequested,
-                    ..note.clone()
-                },
-                now,
-                LinkRefusal::ReviewOver {
-                    number: number.clone(),
-                    state: NoteState::ChangesRequested,
-                },
-            ),
-            (
-                token(),
-                Note {
-                    state: NoteState::Withdrawn,
-                    ..note.clone()
-                },
-                now,
-                LinkRefusal::Withdrawn {
-                    number: number.clone(),
-                },
-            ),
-        ];
-        for (token, note, now, want) in cases {
-            assert_eq!(check_link(&token, &note, now), Err(want));
-        }
-        let mut moved_on = note_in_review();
-        if let Some(r) = moved_on.review.as_mut() {
-            r.step = 1;
-        }
-        assert_eq!(
-            check_link(&token(), &moved_on, now),
-            Err(LinkRefusal::StepDecided { number })
-        );
-    }
-
-    #[test]
-    fn the_form_value_is_tied_to_its_link() {
-        assert_eq!(csrf_for("abc"), csrf_for("abc"));
-        assert_ne!(csrf_for("abc"), csrf_for("abd"));
-        assert_eq!(csrf_for("abc").len(), 32);
     }
 }

@@ -6,11 +6,12 @@
 use serde_json::json;
 
 use super::Service;
-use super::mailing::later;
-use super::review::{brussels_time, csrf_for};
+use super::approval_links::csrf_for;
+use crate::access::{ClientInfo, Principal};
 use crate::address::EmailAddress;
+use crate::clock::{brussels_time, later};
 use crate::secret;
-use crate::store::{ClientInfo, LinkUse, NewSignIn, Principal, StoreError, User};
+use crate::store::{LinkUse, NewSignIn, StoreError, User};
 
 /// Why a sign-in link cannot be made or used.
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +152,7 @@ impl Service {
     }
 
     /// How long a session lives, for the cookie's `Max-Age`.
-    pub fn session_ttl(&self) -> jiff::SignedDuration {
+    pub fn session_ttl(&self) -> std::time::Duration {
         self.desk.session_ttl
     }
 }

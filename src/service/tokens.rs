@@ -6,9 +6,10 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use super::Service;
+use crate::access::{ClientInfo, OutOfScope, Principal, Role, TokenStatus};
 use crate::address::EmailAddress;
 use crate::secret;
-use crate::store::{ClientInfo, NewToken, OutOfScope, Principal, Role, StoreError, StoredToken};
+use crate::store::{NewToken, StoreError, StoredToken};
 
 /// A token cannot be created or revoked as asked.
 #[derive(Debug, thiserror::Error)]
@@ -144,11 +145,10 @@ impl Service {
             .await?
             .ok_or(AuthError::Unknown)?;
         let now = self.clock.now();
-        if let Some(at) = stored.revoked {
-            return Err(AuthError::Revoked { id: stored.id, at });
-        }
-        if let Some(at) = stored.expires.filter(|at| *at <= now) {
-            return Err(AuthError::Expired { id: stored.id, at });
+        match stored.status(now) {
+            TokenStatus::Active => {}
+            TokenStatus::Revoked(at) => return Err(AuthError::Revoked { id: stored.id, at }),
+            TokenStatus::Expired(at) => return Err(AuthError::Expired { id: stored.id, at }),
         }
         if stored
             .last_used
@@ -167,7 +167,7 @@ impl Service {
         let now = self.clock.now();
         let tokens = self.store.tokens().await?.into_iter();
         let tokens = tokens
-            .filter(|t| t.revoked.is_none() && t.expires.is_none_or(|at| at > now))
+            .filter(|t| t.status(now) == TokenStatus::Active)
             .map(|t| t.principal(ClientInfo::default()));
         let people = self.store.users().await?.into_iter();
         let people = people

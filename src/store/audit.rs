@@ -5,15 +5,9 @@
 use jiff::Timestamp;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Principal, Store, StoreError, parse_time};
+use super::{Store, StoreError, parse_time};
+use crate::access::Principal;
 use crate::note::NoteId;
-
-/// Where a request came from, for the audit trail.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientInfo {
-    pub address: Option<String>,
-    pub user_agent: Option<String>,
-}
 
 /// One entry of a note's trail.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use sqlx::Row;
 
-use super::review::WriteTx;
+use super::tx::WriteTx;
 use super::{Store, StoreError};
 use crate::note::NoteId;
 

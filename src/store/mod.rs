@@ -8,15 +8,16 @@
 //! takes the row lock of the year's document counter first, which serialises allocation
 //! across daemons without deadlocks.
 
+mod approvals;
 mod approver;
 mod audit;
 mod backup;
 mod documents;
 mod notes;
 mod outbox;
-mod review;
 mod sessions;
 mod tokens;
+mod tx;
 mod users;
 
 use std::path::Path;
@@ -27,16 +28,19 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use crate::config::BadDatabaseUrl;
 use crate::files;
 
-pub use audit::{AuditEntry, ClientInfo};
+pub use crate::config::Backend;
+pub use approvals::NewApprovalToken;
+pub use audit::AuditEntry;
 pub use backup::BackupError;
 pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
-pub use outbox::{Delivery, DeliveryStatus, Finish, MailKind, NewMail, OutboxRow, Tally};
-pub use review::{ApprovalToken, NewApprovalToken, TokenStatus, WriteTx};
+pub use outbox::{Delivery, Tally};
 pub use sessions::{LinkUse, NewSignIn};
-pub use tokens::{ActorId, NewToken, OutOfScope, Principal, Role, StoredToken};
+pub use tokens::{NewToken, StoredToken};
+pub use tx::WriteTx;
 pub use users::{NewUser, User};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -85,24 +89,9 @@ impl StoreError {
     }
 }
 
-/// Which database a URL points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn of_url(url: &str) -> Result<Self, StoreError> {
-        if url.starts_with("sqlite:") {
-            Ok(Self::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres)
-        } else {
-            Err(StoreError::BadUrl(
-                "expected sqlite://PATH or postgres://user@host/db".to_owned(),
-            ))
-        }
+impl From<BadDatabaseUrl> for StoreError {
+    fn from(e: BadDatabaseUrl) -> Self {
+        Self::BadUrl(e.to_string())
     }
 }
 

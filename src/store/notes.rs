@@ -6,16 +6,16 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::audit::{self, AuditEntry};
-use super::{Backend, Principal, Store, StoreError, parse_time};
-use crate::note::{Note, NoteId};
-use crate::reference::{CodeName, DistributionCode, DocNumber};
+use super::{Backend, Store, StoreError, parse_time};
+use crate::access::Principal;
+use crate::clock::brussels_date;
+use crate::note::{Note, NoteId, NoteSpec};
+use crate::reference::{DistributionCode, DocNumber};
 use crate::workflow::NoteState;
 
 /// A note to register: its validated spec and who registers it when.
 pub struct NewNote<'a> {
-    /// The spec in its wire form, defaults filled in.
-    pub spec: &'a Value,
-    pub codes: &'a [CodeName],
+    pub spec: &'a NoteSpec,
     /// The Brussels calendar year of `now`: the series the number comes from.
     pub year: u16,
     pub first_number: i64,
@@ -60,8 +60,8 @@ impl Store {
         // year, so the code counters below are never taken in conflicting orders.
         let serial = next_value(&mut tx, &format!("doc:{}", new.year), new.first_number).await?;
         let number = DocNumber::allocated(serial, new.year)?;
-        let mut codes = Vec::with_capacity(new.codes.len());
-        for name in new.codes {
+        let mut codes = Vec::with_capacity(new.spec.codes.len());
+        for name in &new.spec.codes {
             let counter = next_value(&mut tx, &format!("code:{name}:{}", new.year), 1).await?;
             codes.push(DistributionCode {
                 name: name.clone(),
@@ -93,12 +93,12 @@ impl Store {
     pub async fn save_version(
         &self,
         expected: &Note,
-        spec: &Value,
+        spec: &NoteSpec,
         by: &Principal,
         now: Timestamp,
     ) -> Result<Option<Note>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let spec_text = spec.to_string();
+        let spec_text = spec.to_json().to_string();
         let now_text = now.to_string();
         let version: Option<i64> = sqlx::query_scalar(
             "UPDATE notes SET spec = $1, version = version + 1, updated_at = $2, unit = $6 \
@@ -109,7 +109,7 @@ impl Store {
         .bind(expected.id)
         .bind(expected.version)
         .bind(expected.state.as_str())
-        .bind(unit_of(spec))
+        .bind(&spec.unit)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(version) = version else {
@@ -146,7 +146,7 @@ impl Store {
     pub async fn register_revision(
         &self,
         of: &Note,
-        spec: &Value,
+        spec: &NoteSpec,
         by: &Principal,
         now: Timestamp,
     ) -> Result<Note, StoreError> {
@@ -266,22 +266,24 @@ impl Store {
         Ok((rows.iter().filter_map(readable_note).collect(), rows.len()))
     }
 
-    /// One stored version's spec and when it was saved.
+    /// One stored version's spec and when it was saved (the date its draft PDF bears).
     pub async fn version(
         &self,
         id: NoteId,
         version: i64,
-    ) -> Result<Option<(Value, Timestamp)>, StoreError> {
+    ) -> Result<Option<(NoteSpec, Timestamp)>, StoreError> {
         let row = sqlx::query(
-            "SELECT spec, created_at FROM note_versions WHERE note_id = $1 AND version = $2",
+            "SELECT v.spec, v.created_at, n.created_at AS registered FROM note_versions v \
+             JOIN notes n ON n.id = v.note_id WHERE v.note_id = $1 AND v.version = $2",
         )
         .bind(id)
         .bind(version)
         .fetch_optional(&self.read)
         .await?;
         row.map(|r| {
+            let registered = parse_time(&r.try_get::<String, _>("registered")?)?;
             Ok((
-                json(&r.try_get::<String, _>("spec")?, "spec")?,
+                stored_spec(&r.try_get::<String, _>("spec")?, registered)?,
                 parse_time(&r.try_get::<String, _>("created_at")?)?,
             ))
         })
@@ -314,7 +316,7 @@ struct Draft<'a> {
     /// k of `REV k`, 0 for an original; the codes' counters are stored with it.
     revision: u16,
     previous: Option<NoteId>,
-    spec: &'a Value,
+    spec: &'a NoteSpec,
     by: &'a Principal,
     now: Timestamp,
     /// Said in the "registered" audit entry.
@@ -326,7 +328,7 @@ async fn insert_draft(
     tx: &mut Transaction<'static, Any>,
     draft: Draft<'_>,
 ) -> Result<Note, StoreError> {
-    let spec = draft.spec.to_string();
+    let spec = draft.spec.to_json().to_string();
     let now = draft.now.to_string();
     let year = i64::from(draft.number.year());
     let id: NoteId = sqlx::query_scalar(
@@ -344,7 +346,7 @@ async fn insert_draft(
     .bind(&now)
     .bind(draft.previous)
     .bind(i64::from(draft.revision))
-    .bind(unit_of(draft.spec))
+    .bind(&draft.spec.unit)
     .bind(draft.by.id.stored())
     .bind(draft.by.email.as_ref().map(|e| e.as_str().to_owned()))
     .fetch_one(&mut **tx)
@@ -421,11 +423,6 @@ async fn insert_version(
     Ok(())
 }
 
-/// The unit a spec names, kept in its own column for filtering.
-fn unit_of(spec: &Value) -> Option<String> {
-    spec.get("unit").and_then(Value::as_str).map(str::to_owned)
-}
-
 fn codes_to_json(codes: &[DistributionCode]) -> String {
     Value::from(codes.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
 }
@@ -441,7 +438,14 @@ fn corrupt(what: &'static str) -> impl Fn(String) -> StoreError {
     move |detail| StoreError::Corrupt { what, detail }
 }
 
-/// The note of a listed row, or `None` (logged) when it cannot be read.
+/// A stored spec, parsed as it is read: a spec that no longer parses makes its note
+/// unreadable, not a render or a list fail later. It was checked against the
+/// configuration when saved, so it reads back whatever the configuration names now.
+fn stored_spec(text: &str, registered: Timestamp) -> Result<NoteSpec, StoreError> {
+    NoteSpec::from_stored(json(text, "spec")?, brussels_date(registered))
+        .map_err(|e| corrupt("spec")(e.to_string()))
+}
+
 /// `%text%` in lower case, with LIKE's wildcards in `text` taken literally.
 fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
@@ -456,6 +460,7 @@ fn like_pattern(text: &str) -> String {
     pattern
 }
 
+/// The note of a listed row, or `None` (logged) when it cannot be read.
 fn readable_note(row: &AnyRow) -> Option<Note> {
     note_from_row(row)
         .inspect_err(|e| {
@@ -471,6 +476,8 @@ pub(super) fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
     let codes: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("codes")?)
         .map_err(|e| corrupt("codes")(e.to_string()))?;
     let state: String = row.try_get("state")?;
+    let created_at = parse_time(&row.try_get::<String, _>("created_at")?)?;
+    let spec = stored_spec(&row.try_get::<String, _>("spec")?, created_at)?;
     Ok(Note {
         id: row.try_get("id")?,
         number: number
@@ -491,9 +498,9 @@ pub(super) fn note_from_row(row: &AnyRow) -> Result<Note, StoreError> {
             .collect::<Result<_, _>>()?,
         state: state.parse().map_err(corrupt("state"))?,
         version: row.try_get("version")?,
-        spec: json(&row.try_get::<String, _>("spec")?, "spec")?,
+        spec,
         created_by: row.try_get("created_by")?,
-        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+        created_at,
         updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
         review: row
             .try_get::<Option<String>, _>("review")?

@@ -1,96 +1,16 @@
-//! The outbox: one row per email, written in the transaction of the change that causes it,
-//! claimed by a daemon's mail worker under a lease, and finished as sent, deferred or
-//! failed. A daemon that dies mid-send loses its lease and another (or the restarted
-//! one) takes the row over.
+//! The outbox table: one row per email, written in the transaction of the change that
+//! causes it, claimed by a daemon's mail worker under a lease, and settled as `crate::outbox`
+//! decides. A daemon that dies mid-send loses its lease and another (or the restarted one)
+//! takes the row over.
 
 use jiff::Timestamp;
-use serde_json::Value;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row};
 
-use super::review::WriteTx;
+use super::tx::WriteTx;
 use super::{Backend, Store, StoreError, parse_time};
-use crate::named_enum::named_enum;
 use crate::note::NoteId;
-
-named_enum! {
-    /// Which email a row is: it picks the template folder and the attachment.
-    MailKind, "mail kind" {
-        Approval = "approval",
-        Reminder = "reminder",
-        ChangesRequested = "changes-requested",
-        Delivery = "delivery",
-        SignIn = "signin",
-    }
-}
-
-named_enum! {
-    /// A row's state (INTERFACE.md, "Delivery statuses").
-    DeliveryStatus, "delivery status" {
-        Queued = "queued",
-        Sent = "sent",
-        Deferred = "deferred",
-        Failed = "failed",
-    }
-}
-
-/// An email to queue.
-pub struct NewMail {
-    pub note_id: NoteId,
-    pub kind: MailKind,
-    pub recipient: String,
-    pub recipient_name: Option<String>,
-    /// The distribution list a delivery goes to.
-    pub list: Option<String>,
-    /// What the templates are filled with.
-    pub context: Value,
-    /// A link's secret, kept only until the mail is sent or given up.
-    pub secret: Option<String>,
-    pub now: Timestamp,
-}
-
-/// A claimed row, ready to be composed and sent. Its `Debug` leaves the secret out: rows
-/// end up in logs and panic messages.
-#[derive(Clone)]
-pub struct OutboxRow {
-    pub id: i64,
-    /// The note the mail is about; none for a sign-in link.
-    pub note_id: Option<NoteId>,
-    pub kind: MailKind,
-    pub recipient: String,
-    pub recipient_name: Option<String>,
-    pub list: Option<String>,
-    pub context: Value,
-    pub secret: Option<String>,
-    /// This try's number: the tries recorded before it, plus one.
-    pub attempts: i64,
-    pub created: Timestamp,
-}
-
-impl std::fmt::Debug for OutboxRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutboxRow")
-            .field("id", &self.id)
-            .field("note_id", &self.note_id)
-            .field("kind", &self.kind)
-            .field("recipient", &self.recipient)
-            .field("recipient_name", &self.recipient_name)
-            .field("list", &self.list)
-            .field("context", &self.context)
-            .field("secret", &self.secret.as_ref().map(|_| "***"))
-            .field("attempts", &self.attempts)
-            .field("created", &self.created)
-            .finish()
-    }
-}
-
-/// How a try ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Finish {
-    Sent { at: Timestamp },
-    Deferred { next: Timestamp, error: String },
-    Failed { error: String },
-}
+use crate::outbox::{ClaimedMail, DeliveryStatus, Next, QueuedMail};
 
 /// One recipient of a note's distribution (`GET /api/notes/{id}/deliveries`).
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +21,23 @@ pub struct Delivery {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub sent_at: Option<Timestamp>,
+}
+
+/// A statement with its parameters, on either backend.
+type Query<'q> = sqlx::query::Query<'q, Any, <Any as sqlx::Database>::Arguments>;
+
+trait BindOpen {
+    /// Binds [`DeliveryStatus::OPEN`], so that which statuses are open is the domain's rule,
+    /// not a list spelled out in each statement.
+    fn bind_open(self) -> Self;
+}
+
+impl BindOpen for Query<'_> {
+    fn bind_open(self) -> Self {
+        DeliveryStatus::OPEN
+            .iter()
+            .fold(self, |query, status| query.bind(status.as_str()))
+    }
 }
 
 /// Rows per multi-row statement: at most 800 parameters, well under SQLite's and
@@ -117,18 +54,18 @@ fn placeholders(first: usize, count: usize) -> Vec<String> {
 // that dies holding rows it never tried leaves their count as it was.
 const CLAIM_SQLITE: &str = "UPDATE outbox SET claimed_by = $1, next_attempt_ms = $2 \
      WHERE id IN (SELECT id FROM outbox \
-     WHERE status IN ('queued', 'deferred') AND next_attempt_ms <= $3 \
+     WHERE status IN ($5, $6) AND next_attempt_ms <= $3 \
      ORDER BY next_attempt_ms, id LIMIT $4) \
-     RETURNING id, note_id, kind, recipient, recipient_name, list, context, secret, \
+     RETURNING id, note_id, kind, status, recipient, recipient_name, list, context, secret, \
      attempts + 1 AS attempts, created_ms";
 
 /// The same on PostgreSQL, where several daemons claim at once: `SKIP LOCKED` lets each
 /// take rows the others are not taking instead of queueing behind them.
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET claimed_by = $1, next_attempt_ms = $2 \
      WHERE id IN (SELECT id FROM outbox \
-     WHERE status IN ('queued', 'deferred') AND next_attempt_ms <= $3 \
+     WHERE status IN ($5, $6) AND next_attempt_ms <= $3 \
      ORDER BY next_attempt_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, note_id, kind, recipient, recipient_name, list, context, secret, \
+     RETURNING id, note_id, kind, status, recipient, recipient_name, list, context, secret, \
      attempts + 1 AS attempts, created_ms";
 
 impl Store {
@@ -139,7 +76,7 @@ impl Store {
         now: Timestamp,
         lease_end: Timestamp,
         limit: i64,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
+    ) -> Result<Vec<ClaimedMail>, StoreError> {
         let sql = match self.backend {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,
@@ -150,10 +87,11 @@ impl Store {
             .bind(lease_end.as_millisecond())
             .bind(now.as_millisecond())
             .bind(limit)
+            .bind_open()
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        let mut rows = rows.iter().map(row_from).collect::<Result<Vec<_>, _>>()?;
+        let mut rows = rows.iter().map(claimed).collect::<Result<Vec<_>, _>>()?;
         rows.sort_by_key(|r| r.id);
         Ok(rows)
     }
@@ -182,10 +120,11 @@ impl Store {
     pub async fn release_claims(&self, worker: &str, now: Timestamp) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE outbox SET claimed_by = NULL, next_attempt_ms = $1 \
-             WHERE claimed_by = $2 AND status IN ('queued', 'deferred')",
+             WHERE claimed_by = $2 AND status IN ($3, $4)",
         )
         .bind(now.as_millisecond())
         .bind(worker)
+        .bind_open()
         .execute(&self.write)
         .await?;
         Ok(done.rows_affected())
@@ -205,13 +144,7 @@ impl Store {
                 Ok(Delivery {
                     recipient: r.try_get("recipient")?,
                     list: r.try_get("list")?,
-                    status: r
-                        .try_get::<String, _>("status")?
-                        .parse()
-                        .map_err(|detail| StoreError::Corrupt {
-                            what: "delivery status",
-                            detail,
-                        })?,
+                    status: status_of(r)?,
                     attempts: r.try_get("attempts")?,
                     last_error: r.try_get("last_error")?,
                     sent_at: r
@@ -237,13 +170,13 @@ impl Store {
 }
 
 impl WriteTx {
-    pub async fn enqueue(&mut self, mail: &NewMail) -> Result<(), StoreError> {
+    pub async fn enqueue(&mut self, mail: &QueuedMail) -> Result<(), StoreError> {
         self.enqueue_all(std::slice::from_ref(mail)).await
     }
 
     /// Queues many emails with one statement per [`ROWS_PER_STATEMENT`] rows: a distribution's
     /// hundreds of rows cost a few statements, not one each.
-    pub async fn enqueue_all(&mut self, mails: &[NewMail]) -> Result<(), StoreError> {
+    pub async fn enqueue_all(&mut self, mails: &[QueuedMail]) -> Result<(), StoreError> {
         for chunk in mails.chunks(ROWS_PER_STATEMENT) {
             let mut sql = String::from(
                 "INSERT INTO outbox (note_id, kind, recipient, recipient_name, list, context, \
@@ -279,15 +212,17 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Records how tries ended and releases their rows. A row already marked sent (by a
-    /// daemon that took it over after this one's lease ran out) stays sent. The sent rows,
-    /// nearly all of them, take one statement per [`ROWS_PER_STATEMENT`]: each statement is a
-    /// round trip to the database, and the worker's permits wait for the commit.
-    pub async fn finish_mails(&mut self, finished: &[(i64, &Finish)]) -> Result<(), StoreError> {
-        let sent: Vec<(i64, &Timestamp)> = finished
+    /// Writes what `outbox::next` decided for each attempt and releases the rows. A row
+    /// already marked sent (by a daemon that took it over after this one's lease ran out)
+    /// stays sent: the statements apply `Next::Unchanged` to rows that became sent since
+    /// they were claimed. The sent rows, nearly all of them, take one statement per
+    /// [`ROWS_PER_STATEMENT`]: each statement is a round trip to the database, and the
+    /// worker's permits wait for the commit.
+    pub async fn settle_mails(&mut self, settled: &[(i64, &Next)]) -> Result<(), StoreError> {
+        let sent: Vec<(i64, &Timestamp)> = settled
             .iter()
-            .filter_map(|(id, finish)| match finish {
-                Finish::Sent { at } => Some((*id, at)),
+            .filter_map(|(id, next)| match next {
+                Next::Sent { at } => Some((*id, at)),
                 _ => None,
             })
             .collect();
@@ -312,17 +247,17 @@ impl WriteTx {
             }
             query.execute(&mut *self.tx).await?;
         }
-        for (id, finish) in finished {
-            let query = match finish {
-                Finish::Sent { .. } => continue,
-                Finish::Deferred { next, error } => sqlx::query(
+        for (id, next) in settled {
+            let query = match next {
+                Next::Sent { .. } | Next::Unchanged => continue,
+                Next::Deferred { until, error } => sqlx::query(
                     "UPDATE outbox SET status = 'deferred', next_attempt_ms = $1, \
                      last_error = $2, claimed_by = NULL, attempts = attempts + 1 \
                      WHERE id = $3 AND status <> 'sent'",
                 )
-                .bind(next.as_millisecond())
+                .bind(until.as_millisecond())
                 .bind(error.clone()),
-                Finish::Failed { error } => sqlx::query(
+                Next::Failed { error } => sqlx::query(
                     "UPDATE outbox SET status = 'failed', last_error = $1, secret = NULL, \
                      claimed_by = NULL, attempts = attempts + 1 WHERE id = $2 AND status <> 'sent'",
                 )
@@ -337,9 +272,10 @@ impl WriteTx {
     pub async fn deliveries_open(&mut self, note: NoteId) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "SELECT id FROM outbox WHERE note_id = $1 AND kind = 'delivery' \
-             AND status IN ('queued', 'deferred') LIMIT 1",
+             AND status IN ($2, $3) LIMIT 1",
         )
         .bind(note)
+        .bind_open()
         .fetch_optional(&mut *self.tx)
         .await?;
         Ok(row.is_some())
@@ -357,10 +293,10 @@ impl WriteTx {
         let mut tally = Tally::default();
         for row in &rows {
             let n: i64 = row.try_get("n")?;
-            match row.try_get::<String, _>("status")?.as_str() {
-                "sent" => tally.sent += n,
-                "failed" => tally.failed += n,
-                _ => {}
+            match status_of(row)? {
+                DeliveryStatus::Sent => tally.sent += n,
+                DeliveryStatus::Failed => tally.failed += n,
+                DeliveryStatus::Queued | DeliveryStatus::Deferred => {}
             }
         }
         Ok(tally)
@@ -393,16 +329,26 @@ pub struct Tally {
     pub failed: i64,
 }
 
-fn row_from(row: &AnyRow) -> Result<OutboxRow, StoreError> {
+fn status_of(row: &AnyRow) -> Result<DeliveryStatus, StoreError> {
+    row.try_get::<String, _>("status")?
+        .parse()
+        .map_err(|detail| StoreError::Corrupt {
+            what: "delivery status",
+            detail,
+        })
+}
+
+fn claimed(row: &AnyRow) -> Result<ClaimedMail, StoreError> {
     let corrupt = |detail: String| StoreError::Corrupt {
         what: "outbox row",
         detail,
     };
     let created: i64 = row.try_get("created_ms")?;
-    Ok(OutboxRow {
+    Ok(ClaimedMail {
         id: row.try_get("id")?,
         note_id: row.try_get("note_id")?,
         kind: row.try_get::<String, _>("kind")?.parse().map_err(corrupt)?,
+        status: status_of(row)?,
         recipient: row.try_get("recipient")?,
         recipient_name: row.try_get("recipient_name")?,
         list: row.try_get("list")?,
@@ -412,31 +358,4 @@ fn row_from(row: &AnyRow) -> Result<OutboxRow, StoreError> {
         attempts: row.try_get("attempts")?,
         created: Timestamp::from_millisecond(created).map_err(|e| corrupt(e.to_string()))?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_rows_debug_leaves_its_link_secret_out() {
-        let row = OutboxRow {
-            id: 1,
-            note_id: Some(2),
-            kind: MailKind::Approval,
-            recipient: "a1@unit.example".to_owned(),
-            recipient_name: None,
-            list: None,
-            context: Value::Null,
-            secret: Some("s3cr3t-link".to_owned()),
-            attempts: 1,
-            created: Timestamp::UNIX_EPOCH,
-        };
-        let shown = format!("{row:?}");
-        assert!(!shown.contains("s3cr3t-link"), "{shown}");
-        assert!(
-            shown.contains("a1@unit.example") && shown.contains("***"),
-            "{shown}"
-        );
-    }
 }

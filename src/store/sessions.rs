@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::users::{User, select_users};
 use super::{Store, StoreError};
+use crate::outbox::{MailKind, QueuedMail};
 
 /// A sign-in link to store and mail in one transaction.
 pub struct NewSignIn<'a> {
@@ -33,28 +34,27 @@ pub enum LinkUse {
 impl Store {
     /// Stores a sign-in link and, when `mail` is set, queues its mail, in one transaction.
     pub async fn create_signin(&self, link: NewSignIn<'_>, mail: bool) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO signin_links (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)",
         )
         .bind(link.hash)
         .bind(link.user.id)
         .bind(link.expires.as_millisecond())
-        .execute(&mut *tx)
+        .execute(&mut *tx.tx)
         .await?;
         if mail {
             // Every email is an outbox row, written with the change that causes it.
-            sqlx::query(
-                "INSERT INTO outbox (note_id, kind, recipient, recipient_name, context, secret, \
-                 status, created_ms, next_attempt_ms) \
-                 VALUES (NULL, 'signin', $1, $2, $3, $4, 'queued', $5, $5)",
-            )
-            .bind(link.user.email.as_str())
-            .bind(&link.user.name)
-            .bind(link.context.to_string())
-            .bind(link.secret)
-            .bind(link.now.as_millisecond())
-            .execute(&mut *tx)
+            tx.enqueue(&QueuedMail {
+                note_id: None,
+                kind: MailKind::SignIn,
+                recipient: link.user.email.as_str().to_owned(),
+                recipient_name: Some(link.user.name.clone()),
+                list: None,
+                context: link.context,
+                secret: Some(link.secret.to_owned()),
+                now: link.now,
+            })
             .await?;
         }
         tx.commit().await?;

@@ -1,120 +1,13 @@
-//! API tokens and who is calling: a token has a name, a role, the units whose notes it
-//! acts on, an optional address for notices, an optional expiry, and only its hash is kept.
+//! The API tokens table: a token has a name, a role, the units whose notes it acts on, an
+//! optional address for notices, an optional expiry, and only its hash is kept.
 
 use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{ClientInfo, Store, StoreError, parse_time};
+use super::{Store, StoreError, parse_time};
+use crate::access::{ActorId, ClientInfo, Principal, Role, TokenStatus};
 use crate::address::EmailAddress;
-use crate::named_enum::named_enum;
-
-named_enum! {
-    /// What an API token may do: drafters register and edit the notes of their units;
-    /// admins act on every note and also re-queue deliveries.
-    Role, "role" {
-        Drafter = "drafter",
-        Admin = "admin",
-    }
-}
-
-/// Who acts, by id: an API token, or (with the web desk) a signed-in person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActorId {
-    Token(i64),
-    User(i64),
-}
-
-impl ActorId {
-    /// As kept in `audit_log.actor_id` and `notes.created_by_id`: `token:3`, `user:5`.
-    pub fn stored(self) -> String {
-        match self {
-            Self::Token(id) => format!("token:{id}"),
-            Self::User(id) => format!("user:{id}"),
-        }
-    }
-}
-
-impl std::fmt::Display for ActorId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Token(id) => write!(f, "token {id}"),
-            Self::User(id) => write!(f, "person {id}"),
-        }
-    }
-}
-
-/// Who is calling, and from where (recorded with every audit entry the call causes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub id: ActorId,
-    pub name: String,
-    pub role: Role,
-    pub email: Option<EmailAddress>,
-    /// The units whose notes a drafter acts on; an admin acts on all.
-    pub units: Vec<String>,
-    pub client: ClientInfo,
-}
-
-/// Why a principal may not act on a note of some unit. Said in one sentence, as the 403
-/// message and `notesd check` give it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OutOfScope {
-    #[error("{who} is a drafter with no unit: it can act on no note until it has one")]
-    NoUnit { who: String },
-    #[error("{who} acts on the notes of {units}, and this one is of {unit}")]
-    OtherUnit {
-        who: String,
-        units: String,
-        unit: String,
-    },
-    /// [`OutOfScope::OtherUnit`] about a stored note: its unit is not named to someone
-    /// who may not read it.
-    #[error("{who} acts on the notes of {units}, and this one is of none of them")]
-    NotOfUnits { who: String, units: String },
-}
-
-impl OutOfScope {
-    /// The refusal as said of a stored note, whose unit must not leak to a drafter who
-    /// may not read it (reading it is 404).
-    pub fn of_stored_note(self) -> Self {
-        match self {
-            Self::OtherUnit { who, units, .. } => Self::NotOfUnits { who, units },
-            other => other,
-        }
-    }
-}
-
-impl Principal {
-    /// "token 3 (Anna)": how messages name the caller.
-    pub fn label(&self) -> String {
-        format!("{} ({})", self.id, self.name)
-    }
-
-    /// The units whose notes this principal acts on and reads: `None` for every unit
-    /// (an admin), else the drafter's own, which may be none.
-    pub fn scope(&self) -> Option<&[String]> {
-        match self.role {
-            Role::Admin => None,
-            Role::Drafter => Some(&self.units),
-        }
-    }
-
-    /// The scope rule, in one place: an admin acts on every note, a drafter on the notes
-    /// whose unit is one of theirs, and a drafter without a unit on none.
-    pub fn may_act_on(&self, unit: &str) -> Result<(), OutOfScope> {
-        match self.scope() {
-            None => Ok(()),
-            Some([]) => Err(OutOfScope::NoUnit { who: self.label() }),
-            Some(units) if units.iter().any(|u| u == unit) => Ok(()),
-            Some(units) => Err(OutOfScope::OtherUnit {
-                who: self.label(),
-                units: units.join(", "),
-                unit: unit.to_owned(),
-            }),
-        }
-    }
-}
 
 pub struct NewToken<'a> {
     pub name: &'a str,
@@ -142,6 +35,11 @@ pub struct StoredToken {
 }
 
 impl StoredToken {
+    /// Whether this token opens the API at `now`.
+    pub fn status(&self, now: Timestamp) -> TokenStatus {
+        TokenStatus::at(self.revoked, self.expires, now)
+    }
+
     /// The principal this token makes of a request from `client`.
     pub fn principal(&self, client: ClientInfo) -> Principal {
         Principal {
@@ -263,50 +161,4 @@ fn token_from_row(row: &AnyRow) -> Result<StoredToken, StoreError> {
         revoked: optional_time(row, "revoked_at")?,
         last_used: optional_time(row, "last_used_at")?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn drafter(units: &[&str]) -> Principal {
-        Principal {
-            id: ActorId::Token(3),
-            name: "Anna".to_owned(),
-            role: Role::Drafter,
-            email: None,
-            units: units.iter().map(|u| (*u).to_owned()).collect(),
-            client: ClientInfo::default(),
-        }
-    }
-
-    #[test]
-    fn drafters_act_on_their_units_and_admins_on_all() {
-        assert_eq!(drafter(&["JAI.1", "COSI.2"]).may_act_on("COSI.2"), Ok(()));
-        let other = drafter(&["JAI.1"]).may_act_on("COSI.2").unwrap_err();
-        assert_eq!(
-            other.to_string(),
-            "token 3 (Anna) acts on the notes of JAI.1, and this one is of COSI.2"
-        );
-        // Units are compared whole: JAI.1 is not JAI.10 nor JAI.
-        assert!(drafter(&["JAI.1"]).may_act_on("JAI.10").is_err());
-        assert!(drafter(&["JAI.1"]).may_act_on("JAI").is_err());
-        let none = drafter(&[]).may_act_on("JAI.1").unwrap_err();
-        assert_eq!(
-            none.to_string(),
-            "token 3 (Anna) is a drafter with no unit: it can act on no note until it has one"
-        );
-        let admin = Principal {
-            role: Role::Admin,
-            ..drafter(&[])
-        };
-        assert_eq!(admin.may_act_on("COSI.2"), Ok(()));
-    }
-
-    #[test]
-    fn actors_are_named_by_id() {
-        assert_eq!(ActorId::Token(3).stored(), "token:3");
-        assert_eq!(ActorId::User(5).stored(), "user:5");
-        assert_eq!(drafter(&[]).label(), "token 3 (Anna)");
-    }
 }

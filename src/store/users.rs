@@ -6,7 +6,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::tokens::{units_from_json, units_to_json};
-use super::{ActorId, ClientInfo, Principal, Role, Store, StoreError, parse_time};
+use super::{Store, StoreError, parse_time};
+use crate::access::{ActorId, ClientInfo, Principal, Role};
 use crate::address::EmailAddress;
 
 pub struct NewUser<'a> {

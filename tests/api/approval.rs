@@ -21,9 +21,9 @@ const WAIT: Duration = Duration::from_secs(10);
 /// and short retry delays.
 pub fn chain_settings(db: &TestDb, smtp: &SmtpServer) -> Settings {
     let mut settings = settings_for(db);
-    settings.http.public_url = PUBLIC_URL.to_owned();
-    settings.mail.transport = "smtp".to_owned();
-    settings.mail.smtp_url = Some(smtp.url().into());
+    settings.http.public_url = PUBLIC_URL.parse().expect("a public URL");
+    settings.mail.transport = notesd::config::MailTransport::Smtp;
+    settings.mail.smtp_url = Some(smtp.url().parse().expect("an SMTP URL"));
     settings.mail.retry_initial = Duration::from_millis(200);
     settings.mail.retry_max = Duration::from_secs(1);
     let step = |name: &str, approvers: [&str; 2], rule: &str| StepSettings {

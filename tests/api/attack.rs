@@ -1,9 +1,9 @@
 //! An attacker's and a careless operator's read of the hardening work (issue 10): each
 //! test reproduces a finding of that review and fails on the code before its fix.
 
+use notesd::access::Role;
 use notesd::address::EmailAddress;
-use notesd::mail::SmtpUrl;
-use notesd::store::Role;
+use notesd::config::SmtpUrl;
 
 use crate::helpers::{TestApp, TestDb, UNIT, new_token, settings_for};
 

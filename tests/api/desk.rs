@@ -2,8 +2,8 @@
 //! the session cookie's attributes, CSRF on every form, scope as in the API, and sessions
 //! ending on sign-out and on `user disable`; the form with its errors and its preview.
 
+use notesd::access::Role;
 use notesd::address::EmailAddress;
-use notesd::store::Role;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::json;
@@ -204,7 +204,9 @@ async fn a_mailed_link_signs_in_once_and_a_scanners_get_signs_in_nobody_on_postg
 async fn the_cookie_is_secure_when_the_desk_is_served_over_https() {
     let db = TestDb::sqlite();
     let mut settings = settings_for(&db);
-    settings.http.public_url = "https://notes.council.example".to_owned();
+    settings.http.public_url = "https://notes.council.example"
+        .parse()
+        .expect("a public URL");
     let app = TestApp::spawn(&settings).await;
     let email = add_person(&app, PERSON, &[UNIT]).await;
     let url = app.service.signin_link(&email).await.expect("a link");

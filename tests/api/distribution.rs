@@ -21,9 +21,9 @@ const SECOND: &str = "second.be@delegations.example";
 /// with two addresses.
 fn distribution_settings(db: &TestDb, smtp: &SmtpServer) -> Settings {
     let mut settings = settings_for(db);
-    settings.http.public_url = PUBLIC_URL.to_owned();
-    settings.mail.transport = "smtp".to_owned();
-    settings.mail.smtp_url = Some(smtp.url().into());
+    settings.http.public_url = PUBLIC_URL.parse().expect("a public URL");
+    settings.mail.transport = notesd::config::MailTransport::Smtp;
+    settings.mail.smtp_url = Some(smtp.url().parse().expect("an SMTP URL"));
     settings.mail.retry_initial = Duration::from_millis(200);
     settings.mail.retry_max = Duration::from_millis(500);
     settings.approval.steps = vec![StepSettings {

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use notesd::access::Role;
 use notesd::app::Application;
 use notesd::clock::ShiftedClock;
 use notesd::config::Settings;
 use notesd::service::{Service, TokenRequest};
-use notesd::store::Role;
 use reqwest::Response;
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -95,7 +95,7 @@ fn rand_suffix() -> String {
 pub fn settings_for(db: &TestDb) -> Settings {
     let mut settings = Settings::load(None).expect("the built-in configuration is valid");
     settings.database.url = db.url().into();
-    settings.http.bind = "127.0.0.1:0".to_owned();
+    settings.http.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     // Mail goes to .eml files in a folder of the test's own, never the checkout's var/.
     settings.mail.dir = std::env::temp_dir().join(format!("notesd-test-mail-{}", rand_suffix()));
     settings

@@ -83,7 +83,11 @@ async fn a_server_without_starttls_is_not_used_unless_the_url_says_tls_none() {
     let smtp = SmtpServer::start().await;
     let db = TestDb::sqlite();
     let mut settings = chain_settings(&db, &smtp);
-    settings.mail.smtp_url = Some(format!("smtp://{}", smtp.addr).into());
+    settings.mail.smtp_url = Some(
+        format!("smtp://{}", smtp.addr)
+            .parse()
+            .expect("an SMTP URL"),
+    );
     let app = TestApp::spawn(&settings).await;
     let id = app.register(&spec(&["JAI"])).await["id"].to_string();
     assert_eq!(

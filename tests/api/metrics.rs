@@ -247,9 +247,9 @@ const REQUESTS: &str = "notesd_http_request_duration_seconds";
 async fn counts_what_happened(db: TestDb) {
     let smtp = SmtpServer::start().await;
     let mut settings = settings_for(&db);
-    settings.http.public_url = PUBLIC_URL.to_owned();
-    settings.mail.transport = "smtp".to_owned();
-    settings.mail.smtp_url = Some(smtp.url().into());
+    settings.http.public_url = PUBLIC_URL.parse().expect("a public URL");
+    settings.mail.transport = notesd::config::MailTransport::Smtp;
+    settings.mail.smtp_url = Some(smtp.url().parse().expect("an SMTP URL"));
     settings.mail.retry_initial = Duration::from_millis(100);
     settings.mail.retry_max = Duration::from_millis(200);
     settings.approval.steps = vec![StepSettings {

@@ -7,13 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
+use notesd::access::{ActorId, ClientInfo, Principal, Role};
 use notesd::clock::ShiftedClock;
 use notesd::config::{RuleSettings, StepSettings};
-use notesd::mail::SendError;
-use notesd::service::{Service, Try};
-use notesd::store::{
-    ActorId, ClientInfo, DeliveryStatus, MailKind, NewMail, Principal, Role, Store,
-};
+use notesd::outbox::{Attempt, DeliveryStatus, MailKind, Next, QueuedMail, SendOutcome};
+use notesd::service::Service;
+use notesd::store::Store;
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
 
@@ -26,17 +25,11 @@ const WAIT: Duration = Duration::from_secs(20);
 const ROWS: usize = 250;
 
 /// Row `i` of the batch: most are accepted, some refused for good, some deferred.
-fn result_of(i: usize) -> Result<(), SendError> {
+fn result_of(i: usize) -> SendOutcome {
     match i % 50 {
-        7 => Err(SendError {
-            permanent: true,
-            message: format!("550 5.1.1 no such user r{i}"),
-        }),
-        9 => Err(SendError {
-            permanent: false,
-            message: "451 4.3.0 try again later".to_owned(),
-        }),
-        _ => Ok(()),
+        7 => SendOutcome::Refused(format!("550 5.1.1 no such user r{i}")),
+        9 => SendOutcome::Transient("451 4.3.0 try again later".to_owned()),
+        _ => SendOutcome::Sent,
     }
 }
 
@@ -57,19 +50,19 @@ async fn one_batch_of_many_results(db: TestDb) {
         "claimed rows are not claimed twice"
     );
     let ended = |i: usize| default_time() + SignedDuration::from_millis(3 * i as i64 + 1);
-    let tries: Vec<Try> = rows
+    let attempts: Vec<Attempt> = rows
         .into_iter()
         .enumerate()
-        .map(|(i, row)| {
-            assert_eq!(row.context["n"], i, "claimed in queue order");
-            Try {
-                row,
-                result: result_of(i),
+        .map(|(i, mail)| {
+            assert_eq!(mail.context["n"], i, "claimed in queue order");
+            Attempt {
+                mail,
+                outcome: result_of(i),
                 ended: ended(i),
             }
         })
         .collect();
-    service.finish_mails(&tries).await.expect("recorded");
+    service.record_attempts(&attempts).await.expect("recorded");
 
     let deliveries = store.deliveries(note).await.expect("deliveries");
     assert_eq!(deliveries.len(), ROWS);
@@ -77,19 +70,19 @@ async fn one_batch_of_many_results(db: TestDb) {
         assert_eq!(delivery.recipient, format!("r{i}@many.example"));
         assert_eq!(delivery.attempts, 1, "{delivery:?}");
         match result_of(i) {
-            Ok(()) => {
+            SendOutcome::Sent => {
                 assert_eq!(delivery.status, DeliveryStatus::Sent, "{delivery:?}");
                 assert_eq!(delivery.sent_at, Some(ended(i)), "{delivery:?}");
                 assert_eq!(delivery.last_error, None);
             }
-            Err(e) if e.permanent => {
+            SendOutcome::Refused(e) | SendOutcome::Unbuildable(e) => {
                 assert_eq!(delivery.status, DeliveryStatus::Failed, "{delivery:?}");
-                assert_eq!(delivery.last_error.as_deref(), Some(e.message.as_str()));
+                assert_eq!(delivery.last_error.as_deref(), Some(e.as_str()));
                 assert_eq!(delivery.sent_at, None);
             }
-            Err(e) => {
+            SendOutcome::Transient(e) => {
                 assert_eq!(delivery.status, DeliveryStatus::Deferred, "{delivery:?}");
-                assert_eq!(delivery.last_error.as_deref(), Some(e.message.as_str()));
+                assert_eq!(delivery.last_error.as_deref(), Some(e.as_str()));
             }
         }
     }
@@ -142,9 +135,9 @@ async fn service_with_queued(
         .register(&who, spec(&["JAI"]))
         .await
         .expect("registered");
-    let mails: Vec<NewMail> = (0..recipients)
-        .map(|i| NewMail {
-            note_id: note.id,
+    let mails: Vec<QueuedMail> = (0..recipients)
+        .map(|i| QueuedMail {
+            note_id: Some(note.id),
             kind: MailKind::Delivery,
             recipient: format!("r{i}@many.example"),
             recipient_name: Some(format!("Recipient {i}")),
@@ -179,25 +172,97 @@ async fn retry_times_past_the_calendar_saturate_instead_of_panicking() {
     );
     let (service, store, note) = service_with_queued(&db, &settings, 1).await;
     let rows = service.claim_mail("w-test", 10).await.expect("claimed");
-    let tries: Vec<Try> = rows
+    let attempts: Vec<Attempt> = rows
         .into_iter()
-        .map(|row| Try {
-            row,
-            result: Err(SendError {
-                permanent: false,
-                message: "451 4.3.0 try again later".to_owned(),
-            }),
+        .map(|mail| Attempt {
+            mail,
+            outcome: SendOutcome::Transient("451 4.3.0 try again later".to_owned()),
             ended: default_time(),
         })
         .collect();
-    let finishes = service.finish_mails(&tries).await.expect("recorded");
+    let nexts = service.record_attempts(&attempts).await.expect("recorded");
     assert!(
-        matches!(finishes[0], notesd::store::Finish::Deferred { next, .. } if next == jiff::Timestamp::MAX),
-        "{finishes:?}"
+        matches!(nexts[0], Next::Deferred { until, .. } if until == jiff::Timestamp::MAX),
+        "{nexts:?}"
     );
     let deliveries = store.deliveries(note).await.expect("deliveries");
     assert_eq!(deliveries[0].status, DeliveryStatus::Deferred);
     store.close().await;
+}
+
+/// A mail no message can be built for (its address has a local part longer than the 64
+/// characters lettre allows) fails at its first try, where a transient failure would be
+/// retried until `mail.give_up_after`. Queued straight into the outbox: an address that
+/// `EmailAddress` accepts and lettre refuses is exactly what should never reach a row.
+async fn a_mail_that_cannot_be_built_fails_at_its_first_try(db: TestDb) {
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let note = app.register(&spec(&["JAI"])).await;
+    let recipient = format!("{}@unit.example", "a".repeat(65));
+    let mut tx = app.service.store().begin().await.expect("a transaction");
+    tx.enqueue(&QueuedMail {
+        note_id: Some(note["id"].as_i64().expect("an id")),
+        kind: MailKind::ChangesRequested,
+        recipient: recipient.clone(),
+        recipient_name: None,
+        list: None,
+        context: json!({
+            "number": note["number"],
+            "subject": "Subject",
+            "version": 1,
+            "step": "Presidency",
+            "approver": "approver@presidency.example",
+            "comment": "Shorter, please.",
+        }),
+        secret: None,
+        now: default_time(),
+    })
+    .await
+    .expect("queued");
+    tx.commit().await.expect("committed");
+    app.service.mail_queued().notify_one();
+
+    let row = || async {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&db.url())
+            .await
+            .expect("the database");
+        let row = sqlx::query(
+            "SELECT status, attempts, COALESCE(last_error, '') AS last_error FROM outbox \
+             WHERE recipient = $1",
+        )
+        .bind(&recipient)
+        .fetch_one(&mut conn)
+        .await
+        .expect("the row");
+        let _ = conn.close().await;
+        (
+            row.get::<String, _>("status"),
+            row.get::<i64, _>("attempts"),
+            row.get::<String, _>("last_error"),
+        )
+    };
+    app.until_mail("the mail tried once", || async { row().await.1 > 0 })
+        .await;
+    let (status, attempts, error) = row().await;
+    assert_eq!(status, "failed", "{error}");
+    assert_eq!(attempts, 1);
+    assert!(error.contains("cannot be built"), "{error}");
+    app.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test]
+async fn a_mail_that_cannot_be_built_fails_at_its_first_try_on_sqlite() {
+    a_mail_that_cannot_be_built_fails_at_its_first_try(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn a_mail_that_cannot_be_built_fails_at_its_first_try_on_postgres() {
+    if let Some(db) =
+        TestDb::postgres("a_mail_that_cannot_be_built_fails_at_its_first_try_on_postgres").await
+    {
+        a_mail_that_cannot_be_built_fails_at_its_first_try(db).await;
+    }
 }
 
 /// Every text column of every outbox row, and how many rows still hold a secret.
@@ -271,9 +336,9 @@ async fn wait_status(app: &TestApp, id: &str, recipient: &str, status: &str) {
 async fn a_requeued_oversize_delivery_sends_a_link_and_no_secret_survives(db: TestDb) {
     let smtp = SmtpServer::start().await;
     let mut settings = settings_for(&db);
-    settings.http.public_url = PUBLIC_URL.to_owned();
-    settings.mail.transport = "smtp".to_owned();
-    settings.mail.smtp_url = Some(smtp.url().into());
+    settings.http.public_url = PUBLIC_URL.parse().expect("a public URL");
+    settings.mail.transport = notesd::config::MailTransport::Smtp;
+    settings.mail.smtp_url = Some(smtp.url().parse().expect("an SMTP URL"));
     settings.mail.max_attachment = 1_000;
     settings.approval.steps = vec![StepSettings {
         name: "Presidency".to_owned(),

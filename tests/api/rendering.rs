@@ -29,7 +29,7 @@ async fn error_of(response: reqwest::Response) -> (u16, Value) {
 async fn a_note_past_max_pages_is_refused_when_saved_and_where_rendered() {
     let db = TestDb::sqlite();
     let mut settings = settings_for(&db);
-    settings.render.max_pages = 3;
+    settings.render.max_pages = 3.try_into().expect("not zero");
     let app = TestApp::spawn(&settings).await;
     let mut body = spec(&["JAI"]);
     body["body"] = long_body(6).into();
@@ -59,7 +59,7 @@ async fn a_note_past_max_pages_is_refused_when_saved_and_where_rendered() {
     app.stop().await;
 
     // A note stored before the limit was lowered is refused where it is rendered.
-    settings.render.max_pages = 1;
+    settings.render.max_pages = 1.try_into().expect("not zero");
     let app = TestApp::spawn(&settings).await;
     let (status, error) = error_of(app.get(&format!("/api/notes/{}/pdf", fits["id"])).await).await;
     assert_eq!(status, 422, "{error}");

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use notesd::access::Role;
 use notesd::address::EmailAddress;
 use notesd::service::TokenRequest;
-use notesd::store::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -49,18 +49,14 @@ async fn a_thousandth_revision_is_refused_and_the_list_stays_readable() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn one_unreadable_note_is_left_out_of_the_list_and_named_on_its_own() {
+/// Spoils one of two notes with `sql`: the list shows the other, and reading the spoilt
+/// one says it is unreadable and names `what` cannot be read.
+async fn unreadable_is_left_out_and_named(sql: &'static str, what: &str) {
     let db = TestDb::sqlite();
     let app = TestApp::spawn(&settings_for(&db)).await;
     let good = app.register(&spec(&["JAI"])).await;
     let bad = app.register(&spec(&["JAI"])).await;
-    alter(
-        &db,
-        "UPDATE notes SET number = 'not a number' WHERE id = $1",
-        &bad["id"],
-    )
-    .await;
+    alter(&db, sql, &bad["id"]).await;
 
     let list = app.list("").await;
     assert_eq!(list.status(), 200);
@@ -76,10 +72,28 @@ async fn one_unreadable_note_is_left_out_of_the_list_and_named_on_its_own() {
         body["error"]["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("(number)"),
+            .contains(&format!("({what})")),
         "{body}"
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn one_unreadable_note_is_left_out_of_the_list_and_named_on_its_own() {
+    unreadable_is_left_out_and_named(
+        "UPDATE notes SET number = 'not a number' WHERE id = $1",
+        "number",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_stored_spec_that_no_longer_parses_makes_only_its_note_unreadable() {
+    unreadable_is_left_out_and_named(
+        "UPDATE notes SET spec = '{\"subject\": \"no language\"}' WHERE id = $1",
+        "spec",
+    )
+    .await;
 }
 
 #[tokio::test]

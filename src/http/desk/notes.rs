@@ -119,7 +119,8 @@ pub async fn edit_form(
         Ok(note) => {
             let heading = format!("{} {}", ctx.t("edit"), note.number);
             let editing = Some((note.id, note.version));
-            form(&state, ctx, Shown::new(&note.spec, editing, &heading))
+            let spec = note.spec.to_json();
+            form(&state, ctx, Shown::new(&spec, editing, &heading))
         }
         Err(e) => error_page(&state, ctx, e),
     }

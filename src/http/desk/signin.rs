@@ -95,7 +95,7 @@ pub async fn sign_in(
 ) -> Response {
     match state.service.sign_in(&secret, &client).await {
         Ok(session) => {
-            let max_age = state.service.session_ttl().as_secs().max(0);
+            let max_age = state.service.session_ttl().as_secs();
             let secure = if state.service.secure_cookies() {
                 "; Secure"
             } else {

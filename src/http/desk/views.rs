@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
+use crate::clock::brussels_time;
 use crate::diff::Change;
 use crate::note::{Language, Note, NoteKind, Place};
-use crate::service::{Choices, DeskPage, DeskQuery, Sheet, brussels_time};
-use crate::store::DeliveryStatus;
+use crate::outbox::DeliveryStatus;
+use crate::service::{Choices, DeskPage, DeskQuery, Sheet};
 use crate::workflow::{Decision, NoteState};
 
 /// A posted form's name–value pairs, in order; names repeat for checkboxes.
@@ -133,7 +134,7 @@ pub fn list(ctx: &Ctx, query: &DeskQuery, page: &DeskPage) -> Value {
                 "state_label": state_label(ctx, n.state),
                 "step": current_step(n).unwrap_or_default(),
                 "updated": brussels_time(n.updated_at),
-                "unit": spec_str(&n.spec, "unit"),
+                "unit": n.spec.unit,
             })
         })
         .collect();
@@ -274,7 +275,7 @@ impl FormView<'_> {
 /// The note page. `compare` is the pair of versions whose changes are shown.
 pub fn sheet(ctx: &Ctx, sheet: &Sheet, compare: Option<(i64, i64)>) -> Value {
     let note = &sheet.note;
-    let spec = &note.spec;
+    let spec = &note.spec.to_json();
     let joined = |key: &str| {
         spec.get(key)
             .and_then(Value::as_array)

@@ -1,44 +1,13 @@
-//! The write transaction the workflow's use cases run in, and approval tokens.
-//!
-//! A use case that moves a note (submit, decide, remind, issue) locks the note's row first,
-//! then reads and writes through one [`WriteTx`]: decisions on the same note are applied one
-//! after the other, on SQLite by `BEGIN IMMEDIATE`, on PostgreSQL by `SELECT … FOR UPDATE`.
+//! The approval links' table: each approver's link per step, stored by the hash of its
+//! secret, spent or closed in the transaction of the decision that ends it.
 
 use jiff::Timestamp;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
-use super::audit::{self, AuditEntry};
-use super::notes::note_from_row;
-use super::{Backend, Store, StoreError};
-use crate::named_enum::named_enum;
-use crate::note::{Note, NoteId};
-
-named_enum! {
-    /// An approval link's life: `pending` until its approver decides (`used`) or the step
-    /// or review ends without them (`closed`).
-    TokenStatus, "token status" {
-        Pending = "pending",
-        Used = "used",
-        Closed = "closed",
-    }
-}
-
-/// An approval link as stored (its secret is not).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApprovalToken {
-    pub id: i64,
-    pub note_id: NoteId,
-    pub round: i64,
-    pub version: i64,
-    pub step: usize,
-    pub approver: String,
-    pub status: TokenStatus,
-    pub created: Timestamp,
-    pub expires: Timestamp,
-    /// For a reminder's link, the link it reminds of.
-    pub reminder_of: Option<i64>,
-}
+use super::{Store, StoreError, WriteTx};
+use crate::link::ApprovalToken;
+use crate::note::NoteId;
 
 /// A link to store for an approver; `hash` is the SHA-256 of the secret mailed.
 pub struct NewApprovalToken<'a> {
@@ -64,20 +33,7 @@ macro_rules! select_tokens {
     };
 }
 
-/// One write transaction; dropped without [`WriteTx::commit`], it rolls back.
-pub struct WriteTx {
-    pub(super) tx: Transaction<'static, Any>,
-    backend: Backend,
-}
-
 impl Store {
-    pub async fn begin(&self) -> Result<WriteTx, StoreError> {
-        Ok(WriteTx {
-            tx: self.begin_write().await?,
-            backend: self.backend,
-        })
-    }
-
     /// The approval link whose secret hashes to `hash`.
     pub async fn approval_token(&self, hash: &str) -> Result<Option<ApprovalToken>, StoreError> {
         let row = sqlx::query(select_tokens!("WHERE token_hash = $1"))
@@ -106,61 +62,6 @@ impl Store {
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
-    }
-
-    /// Holds a note's row until commit without reading it: the turn-taking of
-    /// [`WriteTx::lock_note`] for a writer that needs no field of the note.
-    pub async fn hold_note(&mut self, id: NoteId) -> Result<(), StoreError> {
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM notes WHERE id = $1 FOR UPDATE")
-                .bind(id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Reads a note and holds its row until commit.
-    pub async fn lock_note(&mut self, id: NoteId) -> Result<Option<Note>, StoreError> {
-        let sql = match self.backend {
-            // BEGIN IMMEDIATE already holds the whole database.
-            Backend::Sqlite => super::notes::select_notes!("WHERE id = $1"),
-            Backend::Postgres => super::notes::select_notes!("WHERE id = $1 FOR UPDATE"),
-        };
-        let row = sqlx::query(sql)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(note_from_row).transpose()
-    }
-
-    /// Writes back a locked note's state, review and update time.
-    pub async fn save_note(&mut self, note: &Note) -> Result<(), StoreError> {
-        let review = note
-            .review
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt {
-                what: "review",
-                detail: e.to_string(),
-            })?;
-        sqlx::query("UPDATE notes SET state = $1, review = $2, updated_at = $3 WHERE id = $4")
-            .bind(note.state.as_str())
-            .bind(review)
-            .bind(note.updated_at.to_string())
-            .bind(note.id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn audit(&mut self, note: NoteId, entry: &AuditEntry) -> Result<(), StoreError> {
-        audit::append(&mut self.tx, note, entry).await
-    }
-
     /// Re-reads a token inside the transaction, after its note is locked.
     pub async fn approval_token(&mut self, id: i64) -> Result<Option<ApprovalToken>, StoreError> {
         let row = sqlx::query(select_tokens!("WHERE id = $1"))

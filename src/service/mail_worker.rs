@@ -1,7 +1,6 @@
-//! The outbox worker: claims due rows ahead into a local queue, sends up to
-//! `mail.concurrency` at once through the shared transport, records results in batches,
-//! and sends approval reminders when they fall due. One per daemon; several daemons on one
-//! PostgreSQL database share the rows.
+//! The outbox worker: claims due mails ahead into a local queue, composes, builds and sends
+//! up to `mail.concurrency` at once through the shared transport, and records the attempts
+//! in batches. One per daemon; several daemons on one PostgreSQL database share the rows.
 //!
 //! A send holds one of `mail.concurrency` permits from its start until its result is
 //! committed, so a daemon killed at any instant leaves at most that many messages sent but
@@ -17,15 +16,13 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use super::Mailer;
-use crate::service::{LEASE, Service, ServiceError, Try};
-use crate::store::OutboxRow;
+use super::{LEASE, Service, ServiceError};
+use crate::mail::Mailer;
+use crate::outbox::{Attempt, ClaimedMail, SendOutcome};
 
 /// How often the worker looks for due rows when nothing wakes it (retries falling due,
 /// rows queued by another daemon).
 const POLL: Duration = Duration::from_millis(500);
-/// How often reminders are looked for.
-const REMINDER_SCAN: Duration = Duration::from_secs(1);
 /// Rows claimed at once, in sends per permit: enough that claims are rare, few enough
 /// that another daemon on the same database still finds work.
 const CLAIM_AHEAD: usize = 4;
@@ -34,10 +31,10 @@ const MAX_BATCH: usize = 256;
 /// Tries at recording a batch before its rows are left to their lease.
 const RECORD_TRIES: u64 = 5;
 
-type Claimed = Result<Vec<OutboxRow>, ServiceError>;
+type Claimed = Result<Vec<ClaimedMail>, ServiceError>;
 type Claim = JoinHandle<Claimed>;
 
-pub struct Worker {
+pub struct MailWorker {
     service: Service,
     mailer: Arc<Mailer>,
     /// Names this daemon's leases; a new one at each start.
@@ -47,7 +44,7 @@ pub struct Worker {
     claim_size: usize,
 }
 
-impl Worker {
+impl MailWorker {
     pub fn new(service: Service, mailer: Arc<Mailer>, concurrency: usize) -> Self {
         let (id, _) = crate::secret::generate("w-");
         Self {
@@ -75,7 +72,6 @@ impl Worker {
         // Not polled while busy: the first idle moment should claim once, not catch up.
         poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut renew = tokio::time::interval(LEASE.unsigned_abs() / 4);
-        let mut remind = tokio::time::interval(REMINDER_SCAN);
         tracing::info!(worker = %self.id, concurrency = self.concurrency, "mail worker started");
         while !*stop.borrow() {
             if claim.is_none() && more && queue.len() < self.concurrency {
@@ -83,8 +79,8 @@ impl Worker {
             }
             tokio::select! {
                 permit = permits.clone().acquire_owned(), if !queue.is_empty() => {
-                    if let (Ok(permit), Some(row)) = (permit, queue.pop_front()) {
-                        self.start(row, permit, results.clone());
+                    if let (Ok(permit), Some(mail)) = (permit, queue.pop_front()) {
+                        self.start(mail, permit, results.clone());
                     }
                 }
                 claimed = finished(&mut claim), if claim.is_some() => {
@@ -98,11 +94,6 @@ impl Worker {
                         || permits.available_permits() < self.concurrency;
                     if busy && let Err(e) = self.service.renew_mail_leases(&self.id).await {
                         tracing::warn!(error = %e, "cannot renew mail leases");
-                    }
-                }
-                _ = remind.tick() => {
-                    if let Err(e) = self.service.send_reminders().await {
-                        tracing::warn!(error = %e, "cannot queue reminders");
                     }
                 }
                 _ = stop.changed() => {}
@@ -141,7 +132,7 @@ impl Worker {
     fn take(
         &self,
         claimed: Result<Claimed, tokio::task::JoinError>,
-        queue: &mut VecDeque<OutboxRow>,
+        queue: &mut VecDeque<ClaimedMail>,
     ) -> bool {
         match claimed {
             Ok(Ok(rows)) => {
@@ -160,23 +151,24 @@ impl Worker {
         }
     }
 
-    /// Sends one row in its own task and hands the result, with the permit, to the recorder.
+    /// Sends one mail in its own task and hands the attempt, with the permit, to the
+    /// recorder.
     fn start(
         &self,
-        row: OutboxRow,
+        mail: ClaimedMail,
         permit: OwnedSemaphorePermit,
-        results: mpsc::UnboundedSender<(Try, OwnedSemaphorePermit)>,
+        results: mpsc::UnboundedSender<(Attempt, OwnedSemaphorePermit)>,
     ) {
         let (service, mailer) = (self.service.clone(), self.mailer.clone());
         tokio::spawn(async move {
             let started = std::time::Instant::now();
-            let result = send(&service, &mailer, &row).await;
+            let outcome = send(&service, &mailer, &mail).await;
             service.metrics().send_ended(started.elapsed());
-            if let Err(e) = &result {
-                tracing::warn!(outbox = row.id, to = %row.recipient, attempt = row.attempts, permanent = e.permanent, error = %e.message, "mail not accepted");
+            if outcome != SendOutcome::Sent {
+                tracing::warn!(outbox = mail.id, to = %mail.recipient, attempt = mail.attempts, ?outcome, "mail not accepted");
             }
             // Closed only once every permit is back, which this one is not.
-            let _ = results.send((service.try_ended(row, result), permit));
+            let _ = results.send((service.attempt(mail, outcome), permit));
         });
     }
 }
@@ -189,19 +181,20 @@ async fn finished(claim: &mut Option<Claim>) -> Result<Claimed, tokio::task::Joi
     }
 }
 
-/// Builds and sends one row. A failure to build counts as transient: a template fixed or
-/// a database back up lets a later try succeed.
-async fn send(service: &Service, mailer: &Mailer, row: &OutboxRow) -> Result<(), super::SendError> {
-    let transient = |e: &dyn std::fmt::Display| super::SendError {
-        permanent: false,
-        message: e.to_string(),
-    };
-    let letter = service
-        .letter(row, mailer.domain(), &mailer.sender_name())
+/// Composes, builds and sends one mail. A letter that cannot be composed (the database
+/// down) may be next time; one that cannot be built is as `MailError::outcome` says.
+async fn send(service: &Service, mailer: &Mailer, mail: &ClaimedMail) -> SendOutcome {
+    let letter = match service
+        .letter(mail, mailer.domain(), &mailer.sender_name())
         .await
-        .map_err(|e| transient(&e))?;
-    let message = mailer.message(letter).map_err(|e| transient(&e))?;
-    mailer.send(&message).await
+    {
+        Ok(letter) => letter,
+        Err(e) => return SendOutcome::Transient(e.to_string()),
+    };
+    match mailer.message(letter) {
+        Ok(message) => mailer.send(&message).await,
+        Err(e) => e.outcome(),
+    }
 }
 
 /// Records results as they come, everything waiting in one transaction, and only then
@@ -209,19 +202,20 @@ async fn send(service: &Service, mailer: &Mailer, row: &OutboxRow) -> Result<(),
 /// tried a few times; one that never lands is left to its lease and sent again later.
 async fn record(
     service: Service,
-    mut outcomes: mpsc::UnboundedReceiver<(Try, OwnedSemaphorePermit)>,
+    mut outcomes: mpsc::UnboundedReceiver<(Attempt, OwnedSemaphorePermit)>,
 ) {
     let mut batch = Vec::new();
     while outcomes.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (tries, permits): (Vec<Try>, Vec<OwnedSemaphorePermit>) = batch.drain(..).unzip();
+        let (attempts, permits): (Vec<Attempt>, Vec<OwnedSemaphorePermit>) =
+            batch.drain(..).unzip();
         for attempt in 1..=RECORD_TRIES {
-            match service.finish_mails(&tries).await {
-                Ok(finishes) => {
-                    tracing::debug!(rows = tries.len(), ?finishes, "mail recorded");
+            match service.record_attempts(&attempts).await {
+                Ok(nexts) => {
+                    tracing::debug!(rows = attempts.len(), ?nexts, "mail recorded");
                     break;
                 }
                 Err(e) => {
-                    tracing::warn!(rows = tries.len(), attempt, error = %e, "cannot record mail results");
+                    tracing::warn!(rows = attempts.len(), attempt, error = %e, "cannot record mail results");
                     tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
                 }
             }

@@ -1,4 +1,4 @@
-//! `mail.smtp_url`, parsed by us rather than by lettre so that the protection of the
+//! `mail.smtp_url`, parsed by us rather than by lettre (once, at load) so that the protection of the
 //! connection is decided here: `smtp://` requires STARTTLS unless the URL says otherwise,
 //! `smtps://` is TLS from the first byte, and credentials never travel in plain text.
 //!
@@ -12,7 +12,6 @@
 //! Credentials are refused with `tls=opportunistic` (an attacker on the path can strip the
 //! STARTTLS offer) and with `tls=none`.
 
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use percent_encoding::percent_decode_str;
 
 /// Why `mail.smtp_url` cannot be used.
@@ -35,8 +34,6 @@ pub enum SmtpUrlError {
     PlainCredentials(&'static str),
     #[error("the user name or password is not valid UTF-8 once percent-decoded")]
     Encoding,
-    #[error("cannot set up TLS: {0}")]
-    Tls(String),
 }
 
 /// How the connection to the relay is protected.
@@ -84,6 +81,14 @@ impl std::fmt::Debug for SmtpUrl {
     }
 }
 
+impl std::str::FromStr for SmtpUrl {
+    type Err = SmtpUrlError;
+
+    fn from_str(text: &str) -> Result<Self, SmtpUrlError> {
+        Self::parse(text)
+    }
+}
+
 impl SmtpUrl {
     pub fn parse(text: &str) -> Result<Self, SmtpUrlError> {
         let url = url::Url::parse(text).map_err(|e| SmtpUrlError::NotUrl {
@@ -127,26 +132,6 @@ impl SmtpUrl {
             host,
             tls,
             credentials,
-        })
-    }
-
-    /// lettre's TLS setting for this URL, trusting `extra_ca` (PEM) besides the system's
-    /// roots.
-    pub fn tls(&self, extra_ca: Option<Vec<u8>>) -> Result<Tls, SmtpUrlError> {
-        let tls_error = |e: lettre::transport::smtp::Error| SmtpUrlError::Tls(e.to_string());
-        let parameters = || {
-            let mut builder = TlsParameters::builder(self.host.clone());
-            if let Some(pem) = &extra_ca {
-                builder =
-                    builder.add_root_certificate(Certificate::from_pem(pem).map_err(tls_error)?);
-            }
-            builder.build_rustls().map_err(tls_error)
-        };
-        Ok(match self.tls {
-            TlsMode::Implicit => Tls::Wrapper(parameters()?),
-            TlsMode::Required => Tls::Required(parameters()?),
-            TlsMode::Opportunistic => Tls::Opportunistic(parameters()?),
-            TlsMode::None => Tls::None,
         })
     }
 }
