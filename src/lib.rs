@@ -7,6 +7,7 @@ pub mod address;
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod diff;
 pub mod files;
 pub mod http;
 pub mod link;

@@ -13,7 +13,7 @@ use notesd::clock::SystemClock;
 use notesd::config::{LogFormat, Settings};
 use notesd::note::NoteSpec;
 use notesd::render::{NoteDocument, Renderer, Templates};
-use notesd::service::{PeopleError, Service, TokenError, TokenRequest, VerifyError};
+use notesd::service::{PeopleError, Service, SignInError, TokenError, TokenRequest, VerifyError};
 use notesd::store::{Backend, BackupError, Store, StoreError};
 
 #[derive(Parser)]
@@ -74,6 +74,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Print a one-time sign-in URL for a person (for set-ups whose mail goes to files).
+    SigninLink {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -169,6 +174,15 @@ impl From<TokenError> for Failure {
     }
 }
 
+impl From<SignInError> for Failure {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::Store(s) => s.into(),
+            user => Failure::User(user.to_string()),
+        }
+    }
+}
+
 impl From<PeopleError> for Failure {
     fn from(e: PeopleError) -> Self {
         match e {
@@ -242,6 +256,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::Token { command } => tokens(command, &settings).await,
         Command::User { command } => users(command, &settings).await,
         Command::Backup { out } => backup(&settings, &out).await,
+        Command::SigninLink { email } => signin_link(&settings, &email).await,
         Command::Verify { file } => verify(&settings, &file).await,
         Command::Serve => serve(settings).await,
         Command::Render {
@@ -374,6 +389,16 @@ async fn users(command: UserCommand, settings: &Settings) -> Result<(), Failure>
     };
     service.store().close().await;
     result
+}
+
+/// `notesd signin-link --email ADDR`: the URL on stdout, alone, for scripts.
+async fn signin_link(settings: &Settings, email: &str) -> Result<(), Failure> {
+    let email = email_arg(email)?;
+    let service = service(settings).await?;
+    let result = service.signin_link(&email).await;
+    service.store().close().await;
+    println!("{}", result?);
+    Ok(())
 }
 
 /// Units as one column of a listing: `JAI.1,COSI.2`, or `-` for none.

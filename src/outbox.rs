@@ -33,6 +33,7 @@ named_enum! {
         Reminder = "reminder",
         ChangesRequested = "changes-requested",
         Delivery = "delivery",
+        SignIn = "signin",
     }
 }
 
@@ -58,7 +59,8 @@ impl DeliveryStatus {
 
 /// An email to queue.
 pub struct QueuedMail {
-    pub note_id: NoteId,
+    /// The note the mail is about; none for a sign-in link.
+    pub note_id: Option<NoteId>,
     pub kind: MailKind,
     pub recipient: String,
     pub recipient_name: Option<String>,
@@ -76,7 +78,8 @@ pub struct QueuedMail {
 #[derive(Clone)]
 pub struct ClaimedMail {
     pub id: i64,
-    pub note_id: NoteId,
+    /// The note the mail is about; none for a sign-in link.
+    pub note_id: Option<NoteId>,
     pub kind: MailKind,
     /// Its status when claimed: queued or deferred.
     pub status: DeliveryStatus,
@@ -243,7 +246,7 @@ mod tests {
     fn mail(status: DeliveryStatus, attempts: i64) -> ClaimedMail {
         ClaimedMail {
             id: 1,
-            note_id: 2,
+            note_id: Some(2),
             kind: MailKind::Approval,
             status,
             recipient: "a1@unit.example".to_owned(),

@@ -91,6 +91,8 @@ impl Settings {
             ("mail.download_ttl", self.mail.download_ttl),
             ("approval.link_ttl", self.approval.link_ttl),
             ("approval.remind_after", self.approval.remind_after),
+            ("web.session_ttl", self.web.session_ttl),
+            ("web.signin_link_ttl", self.web.signin_link_ttl),
         ] {
             if value > MAX_DURATION {
                 bad(
@@ -101,6 +103,16 @@ impl Settings {
                         MAX_DURATION.as_secs() / 86_400
                     ),
                 );
+            }
+        }
+        for (approver, deputies) in &self.approval.deputies {
+            for address in std::iter::once(approver).chain(deputies) {
+                if address.parse::<EmailAddress>().is_err() {
+                    bad(
+                        &format!("approval.deputies.{approver}"),
+                        format!("`{address}` is not an email address"),
+                    );
+                }
             }
         }
         if self.mail.retry_initial > self.mail.retry_max {

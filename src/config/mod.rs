@@ -55,6 +55,7 @@ pub struct Settings {
     pub templates: TemplateSettings,
     pub log: LogSettings,
     pub render: RenderSettings,
+    pub web: WebSettings,
     pub lists: BTreeMap<String, Vec<Recipient>>,
     pub codes: BTreeMap<String, String>,
 }
@@ -117,6 +118,19 @@ pub struct ApprovalSettings {
     pub link_ttl: Duration,
     #[serde(deserialize_with = "values::duration")]
     pub remind_after: Duration,
+    /// Whom each approver may hand a link on to: `{ "approver@x" = ["deputy@x"] }`.
+    #[serde(default)]
+    pub deputies: BTreeMap<String, Vec<String>>,
+}
+
+/// The web desk: how long a session and a sign-in link live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    #[serde(deserialize_with = "values::duration")]
+    pub session_ttl: Duration,
+    #[serde(deserialize_with = "values::duration")]
+    pub signin_link_ttl: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -301,6 +315,8 @@ mod tests {
         assert_eq!(s.mail.max_attachment, 10_000_000);
         assert_eq!(s.mail.download_ttl, Duration::from_secs(7 * 86_400));
         assert_eq!(s.mail.concurrency.get(), 8);
+        assert_eq!(s.web.session_ttl, Duration::from_secs(12 * 3600));
+        assert_eq!(s.web.signin_link_ttl, Duration::from_secs(15 * 60));
         assert_eq!(s.approval.link_ttl, Duration::from_secs(72 * 3600));
         assert_eq!(s.log.format, LogFormat::Human);
     }
@@ -469,6 +485,25 @@ mod tests {
         let e = problems("[approval]\nlink_ttl = \"3651d\"\n");
         assert!(e.contains("approval.link_ttl:"), "{e}");
         assert!(load(Some("[mail]\ndownload_ttl = \"3650d\"\n"), &[]).is_ok());
+    }
+
+    #[test]
+    fn deputies_are_addresses() {
+        let s = load(
+            Some("[approval.deputies]\n\"a@council.example\" = [\"d@council.example\"]\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.approval.deputies["a@council.example"],
+            ["d@council.example"]
+        );
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        let e = problems("[approval.deputies]\n\"a@council.example\" = [\"nobody\"]\n");
+        assert!(
+            e.contains("approval.deputies.a@council.example: `nobody`"),
+            "{e}"
+        );
     }
 
     #[test]

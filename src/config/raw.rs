@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::values::{self, LogFormat, MailTransport, Secret};
 use super::{
     ApprovalSettings, DatabaseSettings, DkimSettings, HttpSettings, LogSettings, MailSettings,
-    Recipient, RegistrySettings, RenderSettings, Settings, SmtpUrl, TemplateSettings,
+    Recipient, RegistrySettings, RenderSettings, Settings, SmtpUrl, TemplateSettings, WebSettings,
 };
 
 #[derive(Deserialize)]
@@ -28,6 +28,7 @@ pub(super) struct RawSettings {
     templates: TemplateSettings,
     log: RawLog,
     render: RawRender,
+    web: WebSettings,
     lists: BTreeMap<String, Vec<Recipient>>,
     codes: BTreeMap<String, String>,
 }
@@ -200,6 +201,7 @@ impl RawSettings {
                     concurrency: render_concurrency?,
                     max_pages: max_pages?,
                 },
+                web: self.web,
                 lists: self.lists,
                 codes: self.codes,
             })

@@ -529,7 +529,16 @@ impl Modify for Public {
                 )
                 .build(),
         );
+        let mut forward = public(
+            "Hands the link on to `deputy`, one of `approval.deputies` for its approver: the \
+             deputy is mailed a link of their own and this one is spent",
+            Some(link),
+            &html,
+            &form_refusals,
+        );
+        forward.request_body = decide.request_body.clone();
         paths.add_path_operation("/approve/{token}", vec![HttpMethod::Post], decide);
+        paths.add_path_operation("/approve/{token}/forward", vec![HttpMethod::Post], forward);
         paths.add_path_operation(
             "/approve/{token}/pdf",
             vec![HttpMethod::Get],

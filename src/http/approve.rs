@@ -14,8 +14,9 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::Client;
 use crate::clock::brussels_time;
+use crate::diff::Change;
 use crate::render::{Escape, TemplateError, TemplateSet};
-use crate::service::{ApprovalPage, DecisionForm, ServiceError};
+use crate::service::{ApprovalPage, ApproverView, DecisionForm, ForwardForm, ServiceError};
 use crate::workflow::Decision;
 
 const BUILT_IN: &[(&str, Escape, &str)] = &[
@@ -46,9 +47,10 @@ const BUILT_IN: &[(&str, Escape, &str)] = &[
     ),
 ];
 
-/// The page templates, built in or from `templates.dir/pages/…`; `check` loads them too.
+/// The page templates (the approver's and the desk's), built in or from
+/// `templates.dir/pages/…` and `templates.dir/desk/…`; `check` loads them too.
 pub fn templates(dir: Option<&std::path::Path>) -> Result<TemplateSet, TemplateError> {
-    TemplateSet::load(BUILT_IN, dir)
+    TemplateSet::load(&[BUILT_IN, super::desk::BUILT_IN].concat(), dir)
 }
 
 #[derive(Serialize)]
@@ -72,18 +74,39 @@ struct ApproveView<'a> {
     version: i64,
     expires: String,
     pdf_url: String,
+    forward_url: String,
     decided: Vec<Decided>,
     csrf: &'a str,
     error: Option<String>,
     comment: String,
+    /// The draft's pages as SVG, the changes since the version this approver saw last,
+    /// and the deputies the link may be handed on to.
+    pages: String,
+    changes: Option<Changes>,
+    deputies: &'a [String],
+    forward_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Changes {
+    seen: i64,
+    runs: Vec<Run>,
+}
+
+#[derive(Serialize)]
+struct Run {
+    added: bool,
+    removed: bool,
+    text: String,
 }
 
 fn approve_view<'a>(
     secret: &str,
-    page: &'a ApprovalPage,
+    view: &'a ApproverView,
     error: Option<String>,
     comment: String,
 ) -> ApproveView<'a> {
+    let page: &ApprovalPage = &view.page;
     let number = page.note.number.to_string();
     let decided = page
         .review
@@ -115,15 +138,30 @@ fn approve_view<'a>(
         version: page.token.version,
         expires: brussels_time(page.token.expires),
         pdf_url: format!("/approve/{secret}/pdf"),
+        forward_url: format!("/approve/{secret}/forward"),
         decided,
         csrf: &page.csrf,
         error,
         comment,
+        pages: view.pages.concat(),
+        changes: view.changes.as_ref().map(|(seen, runs)| Changes {
+            seen: *seen,
+            runs: runs
+                .iter()
+                .map(|(change, text)| Run {
+                    added: *change == Change::Added,
+                    removed: *change == Change::Removed,
+                    text: text.clone(),
+                })
+                .collect(),
+        }),
+        deputies: &view.deputies,
+        forward_error: None,
     }
 }
 
 pub async fn show(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
-    match state.service.approval_page(&secret).await {
+    match state.service.approver_view(&secret).await {
         Ok(page) => render(
             &state,
             StatusCode::OK,
@@ -141,20 +179,16 @@ pub struct Posted {
     csrf: Option<String>,
 }
 
-/// Records a decision. The link is looked up before the body is read: a POST to an
-/// unknown or spent link costs no more than its header.
+/// Records a decision.
 pub async fn decide(
     State(state): State<AppState>,
     Path(secret): Path<String>,
     Client(client): Client,
     request: Request,
 ) -> Response {
-    if let Err(e) = state.service.approval_page(&secret).await {
-        return refused(&state, e.into());
-    }
-    let posted = match Form::<Posted>::from_request(request, &state).await {
-        Ok(Form(posted)) => posted,
-        Err(rejection) => return refused(&state, form_refusal(&rejection)),
+    let posted: Posted = match linked_form(&state, &secret, request).await {
+        Ok(posted) => posted,
+        Err(refusal) => return refusal,
     };
     let comment = posted.comment.clone().unwrap_or_default();
     let form = DecisionForm {
@@ -187,7 +221,7 @@ pub async fn decide(
             render(&state, StatusCode::OK, "pages/decided", &view)
         }
         // A form problem: show the form again, with what was typed and what is wrong.
-        Err(ServiceError::Invalid(problem)) => match state.service.approval_page(&secret).await {
+        Err(ServiceError::Invalid(problem)) => match state.service.approver_view(&secret).await {
             Ok(page) => render(
                 &state,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -197,6 +231,79 @@ pub async fn decide(
             Err(e) => refused(&state, e.into()),
         },
         Err(e) => refused(&state, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Forwarded {
+    deputy: Option<String>,
+    csrf: Option<String>,
+}
+
+/// Hands the link on to a deputy, who is mailed a link of their own.
+pub async fn forward(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    Client(client): Client,
+    request: Request,
+) -> Response {
+    let posted: Forwarded = match linked_form(&state, &secret, request).await {
+        Ok(posted) => posted,
+        Err(refusal) => return refusal,
+    };
+    let form = ForwardForm {
+        deputy: posted.deputy,
+        csrf: posted.csrf,
+    };
+    match state.service.forward(&secret, form, &client).await {
+        Ok(deputy) => {
+            #[derive(Serialize)]
+            struct View {
+                title: &'static str,
+                number: &'static str,
+                subject: String,
+                message: String,
+            }
+            let view = View {
+                title: "Handed on",
+                number: "",
+                subject: String::new(),
+                message: format!(
+                    "{deputy} has been sent a link of their own; this link can no longer be used."
+                ),
+            };
+            render(&state, StatusCode::OK, "pages/decided", &view)
+        }
+        Err(ServiceError::Invalid(problem)) => match state.service.approver_view(&secret).await {
+            Ok(page) => {
+                let mut view = approve_view(&secret, &page, None, String::new());
+                view.forward_error = Some(problem.message);
+                render(
+                    &state,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "pages/approve",
+                    &view,
+                )
+            }
+            Err(e) => refused(&state, e.into()),
+        },
+        Err(e) => refused(&state, e.into()),
+    }
+}
+
+/// The form posted to a link's page. The link is looked up before the body is read: a
+/// POST to an unknown or spent link costs no more than its header.
+async fn linked_form<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    secret: &str,
+    request: Request,
+) -> Result<T, Response> {
+    if let Err(e) = state.service.approval_page(secret).await {
+        return Err(refused(state, e.into()));
+    }
+    match Form::<T>::from_request(request, state).await {
+        Ok(Form(posted)) => Ok(posted),
+        Err(rejection) => Err(refused(state, form_refusal(&rejection))),
     }
 }
 
@@ -266,7 +373,7 @@ pub(super) fn render(
             response.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
-                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+                    "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; form-action 'self'; frame-ancestors 'none'",
                 ),
             );
             response
@@ -286,7 +393,7 @@ pub(super) fn render(
 
 /// Headers for every page and file behind a link: never sent as a Referer, never framed
 /// (and, as every answer, never stored by a cache: see `super::no_store`).
-fn private(mut response: Response) -> Response {
+pub(super) fn private(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let set = [
         (header::REFERRER_POLICY, "no-referrer"),

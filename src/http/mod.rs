@@ -2,6 +2,7 @@
 
 mod api;
 pub mod approve;
+mod desk;
 mod error;
 mod extract;
 mod metrics;
@@ -66,6 +67,7 @@ fn public_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/approve/{token}", get(approve::show).post(approve::decide)),
         ("/approve/{token}/pdf", get(approve::draft)),
+        ("/approve/{token}/forward", post(approve::forward)),
         ("/download/{token}", get(approve::download)),
         ("/healthz", get(|| async { "ok\n" })),
         ("/metrics", get(metrics::metrics)),
@@ -85,8 +87,9 @@ fn verify_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     ]
 }
 
-/// Every path the router answers: the contract test walks them and checks that the
-/// OpenAPI document describes each method they take.
+/// Every path of the API and the public routes: the contract test walks them and checks
+/// that the OpenAPI document describes each method they take. The desk's HTML pages
+/// (`desk::routes`, `desk::public_routes`) are not API and are left out.
 pub fn route_paths() -> Vec<&'static str> {
     api_routes()
         .into_iter()
@@ -103,6 +106,7 @@ pub fn router(service: Service, pages: TemplateSet, body_timeout: Duration) -> R
     // Without sign-in: small bodies only, refused by their declared length before any read.
     let public = public_routes()
         .into_iter()
+        .chain(desk::public_routes())
         .fold(Router::new(), |router, (path, route)| {
             router.route(path, route)
         })
@@ -111,6 +115,7 @@ pub fn router(service: Service, pages: TemplateSet, body_timeout: Duration) -> R
     api_routes()
         .into_iter()
         .chain(verify_routes())
+        .chain(desk::routes())
         .fold(Router::new(), |router, (path, route)| {
             router.route(path, route)
         })

@@ -66,6 +66,21 @@ const BUILT_IN: &[(&str, Escape, &str)] = &[
         Escape::Html,
         include_str!("../../templates/mail/delivery/html.hbs"),
     ),
+    (
+        "mail/signin/subject",
+        Escape::None,
+        include_str!("../../templates/mail/signin/subject.hbs"),
+    ),
+    (
+        "mail/signin/text",
+        Escape::None,
+        include_str!("../../templates/mail/signin/text.hbs"),
+    ),
+    (
+        "mail/signin/html",
+        Escape::Html,
+        include_str!("../../templates/mail/signin/html.hbs"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +170,7 @@ impl Mailer {
             MailKind::Approval | MailKind::Reminder => "approval",
             MailKind::ChangesRequested => "changes-requested",
             MailKind::Delivery => "delivery",
+            MailKind::SignIn => "signin",
         };
         let part = |name: &str| {
             self.templates

@@ -93,6 +93,16 @@ const FACES: [(&[u8], &str); 4] = [
     ),
 ];
 
+/// The file of a face by its name (`LiberationSerif-Bold.ttf`): the very bytes the PDF
+/// embeds, which the desk serves so that its preview is set in the same face.
+pub fn font_file(file: &str) -> Option<&'static [u8]> {
+    let name = file.strip_suffix(".ttf")?;
+    FACES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(bytes, _)| *bytes)
+}
+
 fn load<const FACE: usize>() -> FontFace {
     let (bytes, name) = FACES[FACE];
     FontFace::load(bytes, name)

@@ -10,6 +10,7 @@ mod labels;
 mod layout;
 mod markup;
 mod pdf;
+mod svg;
 mod tags;
 mod template;
 
@@ -18,6 +19,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+pub use fonts::font_file;
 pub use labels::{Confidence, Labels, MissingLabel};
 pub use layout::MissingGlyph;
 pub use pdf::PdfError;
@@ -93,6 +95,16 @@ impl Renderer {
             created,
         };
         Ok(pdf::write(&pages, &meta, draft)?)
+    }
+
+    /// The pages of `note` as SVG for the desk's live preview: laid out by the same code
+    /// as [`Renderer::render`], so lines and pages break where the PDF's do.
+    pub fn preview(
+        &self,
+        note: &NoteDocument<'_>,
+        draft: bool,
+    ) -> Result<Vec<String>, RenderError> {
+        self.pages(note).map(|pages| svg::pages(&pages, draft))
     }
 
     /// How many pages `note` runs to, laid out without writing the PDF: enough to know

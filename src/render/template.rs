@@ -96,6 +96,17 @@ impl Templates {
             .collect()
     }
 
+    /// The fields template `name` uses, in the order they first appear, each with
+    /// whether it is only tested (`{{#if meeting}}`), which makes it optional; the note's
+    /// own data (`note.…`) left out. The desk makes its form of them.
+    pub fn fields(&self, name: &str) -> Vec<(String, bool)> {
+        let mut found: Vec<(String, bool)> = Vec::new();
+        if let Some(template) = self.registry.get_template(name) {
+            collect_fields(&template.elements, &mut found);
+        }
+        found
+    }
+
     /// Fills template `name` (its `language` variant when there is one) with `context`.
     pub fn render(
         &self,
@@ -218,10 +229,67 @@ fn register(
         })
 }
 
+/// Adds the fields `elements` print or test to `found`; a field tested anywhere
+/// (`{{#if meeting}}`) is optional.
+fn collect_fields(
+    elements: &[handlebars::template::TemplateElement],
+    found: &mut Vec<(String, bool)>,
+) {
+    use handlebars::template::{Parameter, TemplateElement};
+    let field = |p: &Parameter| p.as_name().map(str::to_owned);
+    for element in elements {
+        match element {
+            TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h)
+                if h.params.is_empty() =>
+            {
+                if let Some(name) = field(&h.name) {
+                    add_field(found, name, false);
+                }
+            }
+            TemplateElement::HelperBlock(h) => {
+                for name in h.params.iter().filter_map(field) {
+                    add_field(found, name, true);
+                }
+                for inner in h.template.iter().chain(&h.inverse) {
+                    collect_fields(&inner.elements, found);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn add_field(found: &mut Vec<(String, bool)>, name: String, optional: bool) {
+    if name.starts_with("note.") || name.starts_with('@') || name == "this" {
+        return;
+    }
+    match found.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, was_optional)) => *was_optional |= optional,
+        None => found.push((name, optional)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_templates_fields_are_found_with_what_is_optional() {
+        let templates = Templates::load(None).unwrap();
+        let fields = templates.fields("i-a-item-note");
+        let names: Vec<(&str, bool)> = fields.iter().map(|(n, o)| (n.as_str(), *o)).collect();
+        assert_eq!(
+            names,
+            [
+                ("background", false),
+                ("outcome", false),
+                ("action", false),
+                ("meeting", true)
+            ]
+        );
+        assert!(templates.fields("no-such-template").is_empty());
+    }
 
     #[test]
     fn built_ins_render_and_prefer_the_language_variant() {

@@ -288,7 +288,7 @@ impl Service {
     /// Runs a render job in a slot of the gate, off the request threads (rendering is
     /// CPU-bound). The slot is held by the job itself, so a request that gives up does not
     /// free it while its render still runs.
-    async fn run<T: Send + 'static>(
+    pub(super) async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&Renderer) -> Result<T, RenderError> + Send + 'static,
     ) -> Result<T, ServiceError> {
@@ -304,7 +304,7 @@ impl Service {
     }
 
     /// A version's spec and when it was saved.
-    async fn version(
+    pub(super) async fn version(
         &self,
         note: &Note,
         version: i64,

@@ -53,7 +53,7 @@ impl Service {
                 None
             };
             mails.push(QueuedMail {
-                note_id: note.id,
+                note_id: Some(note.id),
                 kind: MailKind::Delivery,
                 recipient: recipient.email,
                 recipient_name: Some(recipient.name.clone()),

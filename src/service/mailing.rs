@@ -66,15 +66,21 @@ impl Service {
                 Some(format!("{base}/approve/{s}"))
             }
             (MailKind::Delivery, Some(s)) => Some(format!("{base}/download/{s}")),
+            (MailKind::SignIn, Some(s)) => Some(format!("{base}/signin/{s}")),
             _ => None,
+        };
+        let about = || {
+            row.note_id
+                .ok_or_else(|| Missing::Note(format!("of mail {}", row.id)))
         };
         let attachment = match row.kind {
             MailKind::Approval | MailKind::Reminder => {
+                let id = about()?;
                 let note = self
                     .store
-                    .note(row.note_id)
+                    .note(id)
                     .await?
-                    .ok_or_else(|| Missing::Note(row.note_id.to_string()))?;
+                    .ok_or_else(|| Missing::Note(id.to_string()))?;
                 let version = context
                     .get("version")
                     .and_then(Value::as_i64)
@@ -83,9 +89,10 @@ impl Service {
             }
             // The issued bytes, cached: no read of the note for each of hundreds of rows.
             MailKind::Delivery if link.is_none() => {
-                let bytes = self.issued_bytes(row.note_id).await?;
+                let id = about()?;
+                let bytes = self.issued_bytes(id).await?;
                 if bytes.len() as u64 > self.workflow.max_attachment {
-                    let (secret, expires) = self.mint_download(row.note_id).await?;
+                    let (secret, expires) = self.mint_download(id).await?;
                     link = Some(format!("{base}/download/{secret}"));
                     if let Some(fields) = context.as_object_mut() {
                         fields.insert("link_expires".to_owned(), brussels_time(expires).into());
@@ -100,7 +107,7 @@ impl Service {
                     Some(Attachment { file_name, bytes })
                 }
             }
-            MailKind::Delivery | MailKind::ChangesRequested => None,
+            MailKind::Delivery | MailKind::ChangesRequested | MailKind::SignIn => None,
         };
         if let Some(fields) = context.as_object_mut() {
             fields.insert("link".to_owned(), link.into());
@@ -114,7 +121,10 @@ impl Service {
             to_name: row.recipient_name.clone(),
             context,
             attachment,
-            message_id: format!("<notesd.{}.{}@{domain}>", row.note_id, row.id),
+            message_id: match row.note_id {
+                Some(note) => format!("<notesd.{note}.{}@{domain}>", row.id),
+                None => format!("<notesd.{}.{}@{domain}>", row.kind, row.id),
+            },
         })
     }
 
@@ -159,7 +169,7 @@ impl Service {
             .iter()
             .zip(&nexts)
             .filter(|(a, next)| a.mail.kind == MailKind::Delivery && next.settles())
-            .map(|(a, _)| a.mail.note_id)
+            .filter_map(|(a, _)| a.mail.note_id)
             .collect();
         ended.sort_unstable();
         ended.dedup();
@@ -172,9 +182,10 @@ impl Service {
         let settled: Vec<(i64, &Next)> = attempts.iter().map(|a| a.mail.id).zip(&nexts).collect();
         tx.settle_mails(&settled).await?;
         for (Attempt { mail, .. }, next) in attempts.iter().zip(&nexts) {
-            if mail.kind == MailKind::Delivery {
+            // A mail about a note is audited with it; a sign-in mail is about no note.
+            let Some(note) = mail.note_id.filter(|_| mail.kind != MailKind::Delivery) else {
                 continue;
-            }
+            };
             let (action, detail) = match next {
                 Next::Failed { error } => (
                     "mail failed",
@@ -185,7 +196,7 @@ impl Service {
             };
             let mut entry = AuditEntry::new(now, "notesd", action, None);
             entry.detail = Some(detail);
-            tx.audit(mail.note_id, &entry).await?;
+            tx.audit(note, &entry).await?;
         }
         for note in ended {
             if tx.deliveries_open(note).await? {

@@ -3,6 +3,8 @@
 //! map them to statuses and exit codes.
 
 mod approval_links;
+mod approver;
+mod desk;
 mod documents;
 mod issue;
 mod mail_worker;
@@ -11,6 +13,7 @@ mod people;
 mod registry;
 mod reminders;
 mod review;
+mod signin;
 mod tokens;
 mod verify;
 
@@ -32,6 +35,8 @@ use crate::store::{Store, StoreError};
 use crate::workflow::{NoteState, Step, WorkflowError};
 
 pub use approval_links::{ApprovalPage, csrf_for};
+pub use approver::{ApproverView, ForwardForm};
+pub use desk::{Actions, Choices, DESK_PAGE, DeskPage, DeskQuery, Sheet, spec_changes, spec_text};
 pub use documents::{Pdf, RenderHold};
 pub use mail_worker::MailWorker;
 pub use mailing::LEASE;
@@ -39,6 +44,7 @@ pub use people::PeopleError;
 pub use registry::{ListQuery, NotePage};
 pub use reminders::remind_until;
 pub use review::DecisionForm;
+pub use signin::{Session, SignInError};
 pub use tokens::{AuthError, TokenError, TokenRequest};
 pub use verify::{Verification, VerifyError};
 
@@ -123,6 +129,8 @@ pub struct Service {
     last_issued: Arc<std::sync::Mutex<Option<IssuedBytes>>>,
     /// What this process measured, for `GET /metrics`.
     metrics: Arc<Metrics>,
+    /// The web desk's sessions and sign-in links.
+    desk: Arc<desk::DeskSettings>,
 }
 
 impl Service {
@@ -162,6 +170,7 @@ impl Service {
             mail_recorded: Arc::new(watch::Sender::new(0)),
             last_issued: Arc::default(),
             metrics: Arc::default(),
+            desk: Arc::new(desk::DeskSettings::of(settings)),
         })
     }
 

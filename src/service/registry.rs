@@ -239,6 +239,9 @@ impl Service {
                 before,
                 // One more than asked says whether there is a next page.
                 limit: limit + 1,
+                unit: None,
+                year: None,
+                search: None,
             })
             .await?;
         let more = rows as i64 > limit;

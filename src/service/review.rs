@@ -194,7 +194,7 @@ impl Service {
                 note.state = transition(note.state, Event::RequestChanges)?;
                 if let Some(drafter) = &review.drafter {
                     tx.enqueue(&QueuedMail {
-                        note_id: note.id,
+                        note_id: Some(note.id),
                         kind: MailKind::ChangesRequested,
                         recipient: drafter.clone(),
                         recipient_name: None,
@@ -306,31 +306,52 @@ impl Service {
             reminder_of,
         })
         .await?;
-        tx.enqueue(&QueuedMail {
-            note_id: note.id,
-            kind: if reminder_of.is_some() {
-                MailKind::Reminder
-            } else {
-                MailKind::Approval
-            },
-            recipient: approver.to_owned(),
-            recipient_name: None,
-            list: None,
-            context: json!({
-                "number": note.number.to_string(),
-                "subject": note.subject(),
-                "step": review.steps[review.step].name,
-                "drafter": note.created_by,
-                "version": note.version,
-                "expires": brussels_time(expires),
-                "file_name": note.file_name(),
-                "reminder": reminder_of.is_some(),
-            }),
-            secret: Some(link),
+        tx.enqueue(&link_mail(
+            note,
+            review,
+            approver,
+            link,
+            expires,
+            reminder_of.is_some(),
             now,
-        })
+        ))
         .await?;
         Ok(())
+    }
+}
+
+/// The email carrying an approval link of `note` at the review's current step to `to`.
+pub(super) fn link_mail(
+    note: &Note,
+    review: &Review,
+    to: &str,
+    link: String,
+    expires: Timestamp,
+    reminder: bool,
+    now: Timestamp,
+) -> QueuedMail {
+    QueuedMail {
+        note_id: Some(note.id),
+        kind: if reminder {
+            MailKind::Reminder
+        } else {
+            MailKind::Approval
+        },
+        recipient: to.to_owned(),
+        recipient_name: None,
+        list: None,
+        context: json!({
+            "number": note.number.to_string(),
+            "subject": note.subject(),
+            "step": review.steps[review.step].name,
+            "drafter": note.created_by,
+            "version": note.version,
+            "expires": brussels_time(expires),
+            "file_name": note.file_name(),
+            "reminder": reminder,
+        }),
+        secret: Some(link),
+        now,
     }
 }
 

@@ -9,11 +9,13 @@
 //! across daemons without deadlocks.
 
 mod approvals;
+mod approver;
 mod audit;
 mod backup;
 mod documents;
 mod notes;
 mod outbox;
+mod sessions;
 mod tokens;
 mod tx;
 mod users;
@@ -36,6 +38,7 @@ pub use backup::BackupError;
 pub use documents::Document;
 pub use notes::{NewNote, NoteFilter};
 pub use outbox::{Delivery, Tally};
+pub use sessions::{LinkUse, NewSignIn};
 pub use tokens::{NewToken, StoredToken};
 pub use tx::WriteTx;
 pub use users::{NewUser, User};

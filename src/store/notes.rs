@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::audit::{self, AuditEntry};
-use super::{Store, StoreError, parse_time};
+use super::{Backend, Store, StoreError, parse_time};
 use crate::access::Principal;
 use crate::clock::brussels_date;
 use crate::note::{Note, NoteId, NoteSpec};
@@ -31,6 +31,11 @@ pub struct NoteFilter {
     /// Only notes older than this one (the page after the one that ended with it).
     pub before: Option<NoteId>,
     pub limit: i64,
+    /// The web desk's filters: one unit, one year's series, and text found in the
+    /// number or the subject (any case).
+    pub unit: Option<String>,
+    pub year: Option<i64>,
+    pub search: Option<String>,
 }
 
 /// `SELECT` of every note column followed by the rest of a query, as one static string.
@@ -220,6 +225,22 @@ impl Store {
         if filter.before.is_some() {
             sql.push_str(&format!(" AND id < {}", next()));
         }
+        if filter.unit.is_some() {
+            sql.push_str(&format!(" AND unit = {}", next()));
+        }
+        if filter.year.is_some() {
+            sql.push_str(&format!(" AND year = {}", next()));
+        }
+        if filter.search.is_some() {
+            let subject = match self.backend {
+                Backend::Sqlite => "json_extract(spec, '$.subject')",
+                Backend::Postgres => "(spec::jsonb ->> 'subject')",
+            };
+            let p = next();
+            sql.push_str(&format!(
+                " AND (lower(number) LIKE {p} ESCAPE '\\' OR lower({subject}) LIKE {p} ESCAPE '\\')"
+            ));
+        }
         sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", next()));
         // Audited: fixed text and numbered placeholders; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -231,6 +252,15 @@ impl Store {
         }
         if let Some(before) = filter.before {
             query = query.bind(before);
+        }
+        if let Some(unit) = &filter.unit {
+            query = query.bind(unit.clone());
+        }
+        if let Some(year) = filter.year {
+            query = query.bind(year);
+        }
+        if let Some(text) = &filter.search {
+            query = query.bind(like_pattern(text));
         }
         let rows = query.bind(filter.limit).fetch_all(&self.read).await?;
         Ok((rows.iter().filter_map(readable_note).collect(), rows.len()))
@@ -414,6 +444,20 @@ fn corrupt(what: &'static str) -> impl Fn(String) -> StoreError {
 fn stored_spec(text: &str, registered: Timestamp) -> Result<NoteSpec, StoreError> {
     NoteSpec::from_stored(json(text, "spec")?, brussels_date(registered))
         .map_err(|e| corrupt("spec")(e.to_string()))
+}
+
+/// `%text%` in lower case, with LIKE's wildcards in `text` taken literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// The note of a listed row, or `None` (logged) when it cannot be read.

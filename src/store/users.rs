@@ -44,6 +44,17 @@ impl User {
     }
 }
 
+/// `SELECT` of every user column followed by the rest of a query.
+macro_rules! select_users {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, email, name, role, units, disabled, created_at FROM users ",
+            $rest
+        )
+    };
+}
+pub(super) use select_users;
+
 /// One person is one address, whatever the case it is typed in.
 fn key(email: &EmailAddress) -> String {
     email.as_str().to_lowercase()
@@ -67,30 +78,24 @@ impl Store {
 
     /// Everyone, in the order they were added.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, email, name, role, units, disabled, created_at FROM users ORDER BY id",
-        )
-        .fetch_all(&self.read)
-        .await?;
+        let rows = sqlx::query(select_users!("ORDER BY id"))
+            .fetch_all(&self.read)
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
     /// The person with this address, if any.
     pub async fn user(&self, email: &EmailAddress) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, email, name, role, units, disabled, created_at FROM users WHERE email = $1",
-        )
-        .bind(key(email))
-        .fetch_optional(&self.read)
-        .await?;
+        let row = sqlx::query(select_users!("WHERE email = $1"))
+            .bind(key(email))
+            .fetch_optional(&self.read)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
-    /// Disables a person and revokes every token mailed to their address, in one
-    /// transaction; `None` when no one has that address, else how many tokens ended.
-    ///
-    /// This is where the web desk's sessions of that person must end too, once it keeps
-    /// sessions: in this same transaction.
+    /// Disables a person, ends their web desk sessions and revokes every token mailed to
+    /// their address, in one transaction; `None` when no one has that address, else how
+    /// many tokens ended.
     pub async fn disable_user(
         &self,
         email: &EmailAddress,
@@ -104,6 +109,10 @@ impl Store {
         if found.rows_affected() == 0 {
             return Ok(None);
         }
+        sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = $1)")
+            .bind(key(email))
+            .execute(&mut *tx)
+            .await?;
         // Addresses are compared as `key` folds them, not with SQL's `lower()`: SQLite's
         // folds only A to Z, and would leave `Élodie@…`'s tokens working.
         let live = sqlx::query(
@@ -129,7 +138,7 @@ impl Store {
     }
 }
 
-fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+pub(super) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     let role: String = row.try_get("role")?;
     let email: String = row.try_get("email")?;
     Ok(User {

@@ -1,9 +1,11 @@
 //! Integration tests through the HTTP API of a real application on a real database.
 
 mod approval;
+mod approver_page;
 mod attack;
 mod concurrency;
 mod contract;
+mod desk;
 mod distribution;
 mod documents;
 mod errors;

@@ -137,7 +137,7 @@ async fn service_with_queued(
         .expect("registered");
     let mails: Vec<QueuedMail> = (0..recipients)
         .map(|i| QueuedMail {
-            note_id: note.id,
+            note_id: Some(note.id),
             kind: MailKind::Delivery,
             recipient: format!("r{i}@many.example"),
             recipient_name: Some(format!("Recipient {i}")),
@@ -200,7 +200,7 @@ async fn a_mail_that_cannot_be_built_fails_at_its_first_try(db: TestDb) {
     let recipient = format!("{}@unit.example", "a".repeat(65));
     let mut tx = app.service.store().begin().await.expect("a transaction");
     tx.enqueue(&QueuedMail {
-        note_id: note["id"].as_i64().expect("an id"),
+        note_id: Some(note["id"].as_i64().expect("an id")),
         kind: MailKind::ChangesRequested,
         recipient: recipient.clone(),
         recipient_name: None,

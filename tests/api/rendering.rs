@@ -165,20 +165,22 @@ async fn the_issuing_decision_renders_before_its_transaction() {
     );
 
     let other = app.register(&spec(&["COSI"])).await["id"].to_string();
+    // The approval page shows the draft's pages, a render of its own: opened first.
+    let last = link_for(&app, &mails, B2);
+    let page = app
+        .client
+        .get(&last)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::approval::csrf_of(&page);
     // B2's approval issues the note: its final PDF waits for a render slot...
     let mut hold = app.service.hold_renders().await.unwrap();
-    let last = link_for(&app, &mails, B2);
     let decision = tokio::spawn({
         let app_client = app.client.clone();
-        let page = app_client
-            .get(&last)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = crate::approval::csrf_of(&page);
         async move {
             app_client
                 .post(&last)
