@@ -12,6 +12,7 @@ mod markup;
 mod pdf;
 mod tags;
 mod template;
+mod unhinted;
 
 use std::borrow::Cow;
 
