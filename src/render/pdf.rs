@@ -145,10 +145,11 @@ fn describe(pdf: &mut Document, meta: &Metadata<'_>) -> Result<(), PdfError> {
     Ok(())
 }
 
-/// Deflates every stream not yet compressed, at zlib level 6: nearly the size of level 9
-/// in half the time. XMP metadata stays plain text, readable by tools that scan for it.
+/// Deflates every stream not yet compressed, at zlib level 4: on the peer note's streams
+/// about 3 % larger than level 6 in about 55 % of the time (level 9: 0.5 % smaller than
+/// 6, twice its time). XMP metadata stays plain text, readable by tools that scan for it.
 fn compress(pdf: &mut Document) -> Result<(), PdfError> {
-    let mut deflate = Compress::new(Compression::new(6), true);
+    let mut deflate = Compress::new(Compression::new(4), true);
     for object in pdf.objects.values_mut() {
         let Object::Stream(stream) = object else {
             continue;
