@@ -3,12 +3,27 @@
 //! identifier and the note's language) and an sRGB output intent. The rest of what the
 //! level asks is true of every note we write: fonts embedded, no encryption, a file ID.
 
+use std::io::Write;
+use std::sync::LazyLock;
+
+use flate2::Compression;
+use flate2::write::ZlibEncoder;
 use lopdf::{Dictionary, Document, Object, Stream};
 
 use super::pdf::{Metadata, PdfError};
 
 /// sRGB from Debian's icc-profiles-free (licence in `icc/`).
 const SRGB: &[u8] = include_bytes!("../../icc/sRGB.icc");
+
+/// The profile deflated once per process at the best level: it is the same in every
+/// issued note, so no render needs to compress it again.
+static SRGB_DEFLATED: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
+    encoder
+        .write_all(SRGB)
+        .and_then(|()| encoder.finish())
+        .expect("deflating a compiled-in profile into memory cannot fail")
+});
 
 /// Marks `pdf` as PDF/A-2b: its XMP metadata and output intent, added to the catalog.
 pub fn make_archival(pdf: &mut Document, meta: &Metadata<'_>) -> Result<(), PdfError> {
@@ -17,8 +32,8 @@ pub fn make_archival(pdf: &mut Document, meta: &Metadata<'_>) -> Result<(), PdfE
         xmp(meta).into_bytes(),
     ));
     let profile = pdf.add_object(Stream::new(
-        Dictionary::from_iter([("N", 3.into())]),
-        SRGB.to_vec(),
+        Dictionary::from_iter([("N", 3.into()), ("Filter", "FlateDecode".into())]),
+        SRGB_DEFLATED.clone(),
     ));
     let intent = Dictionary::from_iter([
         ("Type", "OutputIntent".into()),

@@ -1,5 +1,5 @@
 //! Laid-out pages as printpdf operations, pure: each line shown from a text matrix at its
-//! baseline as positioned glyphs, justified by a TJ offset after each space (word spacing
+//! baseline as runs of text, justified by a TJ offset after each space (word spacing
 //! has no effect on the two-byte fonts printpdf embeds), the rules, and the DRAFT marks.
 //! Each line is a marked-content sequence: tagged with an id for the structure tree
 //! (`tags.rs`), or an artifact (the footer, rules and marks).
@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 
 use printpdf::{
-    Codepoint, Color, DictItem, FontId, Greyscale, LinePoint, Op, PdfFontHandle, Point, Pt,
-    TextItem, TextMatrix,
+    Color, DictItem, FontId, Greyscale, LinePoint, Op, PdfFontHandle, Point, Pt, TextItem,
+    TextMatrix,
 };
 
-use super::fonts::Fonts;
+use super::fonts::{FontFace, Fonts};
 use super::layout::{HANG_WIDTH, Line, PAGE_HEIGHT, PAGE_WIDTH, Page, Role};
 use super::markup::{Face, Span};
 use super::tags::Tagged;
@@ -33,7 +33,7 @@ impl Faces {
         let mut text_of = BTreeMap::new();
         let mut add = |span: &Span| {
             let face = fonts.face(span.face);
-            for c in span.text.chars() {
+            for c in span.text.chars().filter(|c| !invisible(*c, face)) {
                 if let Some(gid) = face.glyph_id(c) {
                     text_of.entry((span.face, gid)).or_insert(c);
                 }
@@ -61,17 +61,37 @@ impl Faces {
             .filter_map(|(face, id)| Some((face, id.as_ref()?)))
     }
 
-    fn glyphs(&self, face: Face, text: &str, gap: f32) -> Vec<Codepoint> {
+    /// `text` as printpdf shows it: runs of characters, each one the character its
+    /// glyph extracts as (so printpdf maps each glyph to one character), with the
+    /// justifying `gap` after each space. A run per word rather than a glyph each keeps
+    /// the content stream and the work per character small.
+    fn text_items(&self, face: Face, text: &str, gap: f32) -> Vec<TextItem> {
         let font = Fonts::get().face(face);
-        text.chars()
-            .filter_map(|c| {
-                let gid = font.glyph_id(c)?;
-                let extracts_as = self.text_of.get(&(face, gid)).copied().unwrap_or(c);
-                let offset = if c == ' ' { gap } else { 0.0 };
-                Some(Codepoint::with_cid(gid, offset, extracts_as.to_string()))
-            })
-            .collect()
+        let mut items = Vec::new();
+        let mut run = String::with_capacity(text.len());
+        for c in text.chars().filter(|c| !invisible(*c, font)) {
+            let Some(gid) = font.glyph_id(c) else {
+                continue;
+            };
+            run.push(self.text_of.get(&(face, gid)).copied().unwrap_or(c));
+            if c == ' ' && gap != 0.0 {
+                items.push(TextItem::Text(std::mem::take(&mut run)));
+                items.push(TextItem::Offset(gap));
+            }
+        }
+        if !run.is_empty() {
+            items.push(TextItem::Text(run));
+        }
+        items
     }
+}
+
+/// Whether `c` is an invisible format character (zero-width space, joiners, word joiner,
+/// byte-order mark) that the face gives no advance: layout has already used it (a break
+/// or a join), and drawn it would show nothing, so it is left out of the page, which
+/// keeps a body of 160,000 of them as cheap to write as an empty one (issue 10).
+fn invisible(c: char, font: &FontFace) -> bool {
+    matches!(c, '\u{2000}'..='\u{206F}' | '\u{FEFF}') && font.advance(c) == Some(0.0)
 }
 
 /// `ABCDEF`: six capitals derived from the face and the glyphs its subset holds, as subset
@@ -197,7 +217,7 @@ impl Pen {
             self.font = Some((span.face, line.size));
         }
         ops.push(Op::ShowText {
-            items: vec![TextItem::GlyphIds(faces.glyphs(span.face, &span.text, gap))],
+            items: faces.text_items(span.face, &span.text, gap),
         });
     }
 }
@@ -213,7 +233,7 @@ fn draft_marks(ops: &mut Vec<Op>, faces: &Faces) {
         std::f32::consts::FRAC_1_SQRT_2,
     );
     let word = || Op::ShowText {
-        items: vec![TextItem::GlyphIds(faces.glyphs(Face::Bold, DRAFT, 0.0))],
+        items: faces.text_items(Face::Bold, DRAFT, 0.0),
     };
     let font = |size| Op::SetFont {
         font: PdfFontHandle::External(bold.clone()),

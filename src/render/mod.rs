@@ -13,6 +13,7 @@ mod pdf;
 mod svg;
 mod tags;
 mod template;
+mod unhinted;
 
 use std::borrow::Cow;
 
