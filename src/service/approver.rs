@@ -7,11 +7,11 @@ use jiff::Timestamp;
 
 use super::approval_links::csrf_for;
 use super::desk::spec_changes;
-use super::review::link_mail;
+use super::review::{link_mail, spend_link};
 use super::{ApprovalPage, Service, ServiceError};
 use crate::access::ClientInfo;
 use crate::diff::Change;
-use crate::link::{self, LinkRefusal};
+use crate::link::LinkRefusal;
 use crate::note::SpecError;
 use crate::render::NoteDocument;
 use crate::secret;
@@ -121,22 +121,7 @@ impl Service {
             })?;
 
         let mut tx = self.store.begin().await?;
-        let note = tx
-            .lock_note(found.note_id)
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        let token = tx
-            .approval_token(found.id)
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        link::check(&token, &note, now)?;
-        let used = || LinkRefusal::Used {
-            number: note.number.to_string(),
-        };
-        let review = note.review.clone().ok_or_else(used)?;
-        if !tx.spend(&token).await? {
-            return Err(used().into());
-        }
+        let (note, token, review) = spend_link(&mut tx, &found, now).await?;
         let (link, hash) = secret::generate("");
         let expires: Timestamp = now + self.workflow.link_ttl;
         tx.insert_token(&NewApprovalToken {

@@ -11,7 +11,7 @@ use super::documents::IssuedPdf;
 use super::{Service, ServiceError};
 use crate::access::{ClientInfo, Principal};
 use crate::clock::brussels_time;
-use crate::link::{self, LinkRefusal};
+use crate::link::{self, ApprovalToken, LinkRefusal};
 use crate::note::{Note, SpecError};
 use crate::outbox::{MailKind, QueuedMail};
 use crate::secret;
@@ -148,22 +148,10 @@ impl Service {
         }
 
         let mut tx = self.store.begin().await?;
-        let mut note = tx
-            .lock_note(found.note_id)
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        let token = tx
-            .approval_token(found.id)
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        link::check(&token, &note, now)?;
+        let (mut note, token, mut review) = spend_link(&mut tx, &found, now).await?;
         let stale = || LinkRefusal::Used {
             number: note.number.to_string(),
         };
-        if !tx.spend(&token).await? {
-            return Err(stale().into());
-        }
-        let mut review = note.review.clone().ok_or_else(stale)?;
         let outcome = review
             .record(token.step, &token.approver, decision, comment.clone(), now)
             .map_err(|_| stale())?;
@@ -367,4 +355,32 @@ fn decision_action(decision: Decision) -> &'static str {
         Decision::Approve => "approved",
         Decision::Reject => "changes requested",
     }
+}
+
+/// What a decision and a hand-on both start with: lock the link's note, check the link
+/// against it, and spend it. Gives the note, the link as stored now, and the note's review.
+pub(super) async fn spend_link(
+    tx: &mut WriteTx,
+    found: &ApprovalToken,
+    now: Timestamp,
+) -> Result<(Note, ApprovalToken, Review), ServiceError> {
+    let note = tx
+        .lock_note(found.note_id)
+        .await?
+        .ok_or(LinkRefusal::Unknown)?;
+    let token = tx
+        .approval_token(found.id)
+        .await?
+        .ok_or(LinkRefusal::Unknown)?;
+    link::check(&token, &note, now)?;
+    let used = LinkRefusal::Used {
+        number: note.number.to_string(),
+    };
+    let Some(review) = note.review.clone() else {
+        return Err(used.into());
+    };
+    if !tx.spend(&token).await? {
+        return Err(used.into());
+    }
+    Ok((note, token, review))
 }
