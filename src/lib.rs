@@ -18,6 +18,7 @@ pub mod note;
 pub mod outbox;
 pub mod reference;
 pub mod render;
+pub mod seal;
 pub mod secret;
 pub mod service;
 pub mod store;
