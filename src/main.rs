@@ -59,11 +59,18 @@ enum Command {
         #[arg(value_name = "OUT")]
         out: PathBuf,
     },
-    /// Whether FILE is a note this registry issued, by the SHA-256 of its bytes: exit 0
-    /// with its number, version and issue time; exit 1 with the reason otherwise.
+    /// Whether FILE is a note this registry issued, by the SHA-256 of its bytes, with an
+    /// intact seal when `seal.pkcs12` is set: exit 0 with its number, version and issue
+    /// time; exit 1 with the reason otherwise.
     Verify {
         #[arg(value_name = "FILE.pdf")]
         file: PathBuf,
+    },
+    /// Make the Presidency's sealing certificate: for now only a self-signed one, for trying
+    /// the seal (`seal.pkcs12`) before the qualified certificate arrives.
+    SealCert {
+        #[command(subcommand)]
+        command: SealCertCommand,
     },
     /// Manage API tokens.
     Token {
@@ -109,6 +116,20 @@ enum TokenCommand {
     Revoke {
         /// The token's id, as `notesd token list` shows it.
         id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SealCertCommand {
+    /// Write a new key and its self-signed certificate to OUT.p12 (PKCS#12, readable by its
+    /// owner only), protected by the password in the variable `seal.password_env` names.
+    Create {
+        /// Self-signed: the only kind notesd makes.
+        #[arg(long = "self-signed", value_name = "OUT.p12")]
+        self_signed: PathBuf,
+        /// The signer's name, as the certificate's common name.
+        #[arg(long, default_value = "Presidency of the Council")]
+        name: String,
     },
 }
 
@@ -258,6 +279,9 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::Backup { out } => backup(&settings, &out).await,
         Command::SigninLink { email } => signin_link(&settings, &email).await,
         Command::Verify { file } => verify(&settings, &file).await,
+        Command::SealCert {
+            command: SealCertCommand::Create { self_signed, name },
+        } => seal_cert(&settings, &self_signed, &name),
         Command::Serve => serve(settings).await,
         Command::Render {
             spec,
@@ -474,10 +498,10 @@ async fn verify(settings: &Settings, file: &Path) -> Result<(), Failure> {
         VerifyError::Store(store) => store.into(),
         VerifyError::Service(other) => Failure::Environment(other.to_string()),
     })?;
-    let reason = found.reason.unwrap_or_default();
-    // Until notes are sealed (issue 13 item 4), issued means the bytes are the ones issued.
+    let reason = found.reason.clone().unwrap_or_default();
+    let accepted = found.accepted();
     let (Some(number), Some(version), Some(issued_at), true) =
-        (found.number, found.version, found.issued_at, found.issued)
+        (found.number, found.version, found.issued_at, accepted)
     else {
         return Err(Failure::User(format!(
             "{}: {reason} (SHA-256 {})",
@@ -490,9 +514,54 @@ async fn verify(settings: &Settings, file: &Path) -> Result<(), Failure> {
         notesd::clock::brussels_time(issued_at)
     );
     println!("SHA-256 {}", found.sha256);
+    if found.sealed {
+        println!("seal intact");
+    }
     if !reason.is_empty() {
         println!("{reason}");
     }
+    Ok(())
+}
+
+/// `notesd seal-cert create --self-signed OUT.p12`: a new file only, never over an existing
+/// key, readable by its owner only.
+fn seal_cert(settings: &Settings, out: &Path, name: &str) -> Result<(), Failure> {
+    let variable = &settings.seal.password_env;
+    let password = std::env::var(variable)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| {
+            Failure::User(format!(
+                "set the environment variable {variable} (seal.password_env) to the password \
+                 that will protect {}",
+                out.display()
+            ))
+        })?;
+    if name.trim().is_empty() {
+        return Err(Failure::User(
+            "--name: the signer's name is empty".to_owned(),
+        ));
+    }
+    let p12 = notesd::seal::self_signed(name, &password)
+        .map_err(|e| Failure::Environment(e.to_string()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, notesd::files::PRIVATE_FILE);
+    let written = options
+        .open(out)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, &p12));
+    written.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => Failure::User(format!(
+            "{}: already exists; a sealing key is never overwritten",
+            out.display()
+        )),
+        _ => Failure::User(format!("{}: {e}", out.display())),
+    })?;
+    eprintln!(
+        "self-signed sealing certificate for CN={name}, valid three years, written to {}",
+        out.display()
+    );
     Ok(())
 }
 

@@ -1068,3 +1068,76 @@ async fn a_backup_taken_mid_distribution_restores_into_a_new_daemon() {
     let (code, log) = stop_and_log(child).await;
     assert_eq!(code, Some(0), "{log}");
 }
+
+#[test]
+fn seal_cert_create_writes_a_private_certificate_once_and_check_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = ["seal-cert", "create", "--self-signed", "seal.p12"];
+
+    let unset = notesd(dir.path(), &create, &[]);
+    assert_eq!(unset.status.code(), Some(1));
+    assert!(
+        text(&unset.stderr).contains("NOTESD_SEAL_PASSWORD"),
+        "names the variable to set: {}",
+        text(&unset.stderr)
+    );
+    assert!(!dir.path().join("seal.p12").exists());
+
+    let password = [("NOTESD_SEAL_PASSWORD", "a long passphrase")];
+    let mut named = create.to_vec();
+    named.extend(["--name", "Presidency of the Council (trial)"]);
+    let made = notesd(dir.path(), &named, &password);
+    assert_eq!(made.status.code(), Some(0), "{}", text(&made.stderr));
+    let path = dir.path().join("seal.p12");
+    let bytes = std::fs::read(&path).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "a key readable by its owner only");
+    }
+    let seal = notesd::seal::Seal::from_pkcs12(&bytes, "a long passphrase", jiff::Timestamp::now())
+        .expect("the file opens with its password");
+    assert_eq!(seal.subject(), "CN=Presidency of the Council (trial)");
+
+    let again = notesd(dir.path(), &create, &password);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the key is never overwritten"
+    );
+
+    std::fs::write(
+        dir.path().join("sealed.toml"),
+        "[seal]\npkcs12 = \"seal.p12\"\n",
+    )
+    .unwrap();
+    let opened = notesd(dir.path(), &["check", "--config", "sealed.toml"], &password);
+    assert_eq!(opened.status.code(), Some(0), "{}", text(&opened.stderr));
+    let wrong = notesd(
+        dir.path(),
+        &["check", "--config", "sealed.toml"],
+        &[("NOTESD_SEAL_PASSWORD", "not it")],
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr)
+            .contains("seal.pkcs12: seal.p12: not a PKCS#12 file, or not its password"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    let no_password = notesd(dir.path(), &["check", "--config", "sealed.toml"], &[]);
+    assert_eq!(no_password.status.code(), Some(1));
+    assert!(
+        text(&no_password.stderr)
+            .contains("NOTESD_SEAL_PASSWORD (seal.password_env), which is not set"),
+        "{}",
+        text(&no_password.stderr)
+    );
+}

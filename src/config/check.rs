@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::{Backend, MAX_DURATION, MailTransport, RuleSettings, Settings, load_dkim_key, read_ca};
+use super::{
+    Backend, MAX_DURATION, MailTransport, RuleSettings, Settings, load_dkim_key, load_seal, read_ca,
+};
 use crate::address::EmailAddress;
 use crate::reference::CodeName;
 use crate::workflow::{Rule, Step};
@@ -61,6 +63,9 @@ impl Settings {
             && let Err(e) = read_ca(ca)
         {
             bad("mail.tls_ca_file", e.to_string());
+        }
+        if let Err(e) = load_seal(&self.seal) {
+            bad("seal.pkcs12", e.to_string());
         }
         let dkim = &self.mail.dkim;
         match (&dkim.domain, &dkim.selector, &dkim.key_file) {

@@ -1,6 +1,6 @@
-//! What the files named by `mail.tls_ca_file` and `mail.dkim.key_file` hold, read and
-//! checked here so that `notesd check` names a bad file before `serve` needs it; the mailer
-//! reads them through the same functions. The DKIM key is an RSA key in PKCS#1 PEM
+//! What the files named by `mail.tls_ca_file`, `mail.dkim.key_file` and `seal.pkcs12`
+//! hold, read and checked here so that `notesd check` names a bad file before `serve`
+//! needs it; the mailer and the service read them through the same functions. The DKIM key is an RSA key in PKCS#1 PEM
 //! (`-----BEGIN RSA PRIVATE KEY-----`) or an Ed25519 key in PKCS#8 PEM
 //! (`-----BEGIN PRIVATE KEY-----`, as `openssl genpkey -algorithm ed25519` writes).
 
@@ -10,6 +10,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lettre::message::dkim::{DkimSigningAlgorithm, DkimSigningKey};
 use lettre::transport::smtp::client::Certificate;
+
+use super::SealSettings;
+use crate::seal::Seal;
 
 /// PKCS#8 of an Ed25519 key up to its 32-byte seed: the algorithm (OID 1.3.101.112) and an
 /// OCTET STRING in an OCTET STRING (RFC 8410).
@@ -52,6 +55,37 @@ pub fn load_dkim_key(path: &Path) -> Result<DkimSigningKey, DkimKeyError> {
             "a `{other}` block, not an RSA (PKCS#1) or Ed25519 (PKCS#8) private key"
         ))),
     }
+}
+
+/// `seal.pkcs12` cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct SealFileError {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The seal of `seal.pkcs12`, opened with the password in the variable `seal.password_env`
+/// names and valid now; `None` when no file is set.
+pub fn load_seal(settings: &SealSettings) -> Result<Option<Seal>, SealFileError> {
+    let Some(path) = &settings.pkcs12 else {
+        return Ok(None);
+    };
+    let fail = |reason: String| SealFileError {
+        path: path.display().to_string(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let variable = &settings.password_env;
+    let password = std::env::var(variable).map_err(|_| {
+        fail(format!(
+            "its password is read from the environment variable {variable} \
+             (seal.password_env), which is not set"
+        ))
+    })?;
+    Seal::from_pkcs12(&bytes, &password, jiff::Timestamp::now())
+        .map(Some)
+        .map_err(|e| fail(e.to_string()))
 }
 
 /// The PEM certificates of `mail.tls_ca_file`, trusted besides the system's roots; `check`

@@ -23,7 +23,7 @@ use crate::note::Vocabulary;
 use raw::RawSettings;
 
 pub use database::{Backend, BadDatabaseUrl};
-pub use keys::{CaFileError, DkimKeyError, load_dkim_key, read_ca};
+pub use keys::{CaFileError, DkimKeyError, SealFileError, load_dkim_key, load_seal, read_ca};
 pub use smtp::{SmtpUrl, SmtpUrlError, TlsMode};
 pub use values::{
     LogFormat, MAX_DURATION, MailTransport, PublicUrl, Secret, Sender, parse_duration, parse_size,
@@ -56,6 +56,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub render: RenderSettings,
     pub web: WebSettings,
+    pub seal: SealSettings,
     pub lists: BTreeMap<String, Vec<Recipient>>,
     pub codes: BTreeMap<String, String>,
 }
@@ -131,6 +132,14 @@ pub struct WebSettings {
     pub session_ttl: Duration,
     #[serde(deserialize_with = "values::duration")]
     pub signin_link_ttl: Duration,
+}
+
+/// `seal.*`: the PKCS#12 file to seal issued PDFs with, if any, and where its password is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealSettings {
+    pub pkcs12: Option<PathBuf>,
+    pub password_env: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::values::{self, LogFormat, MailTransport, Secret};
 use super::{
     ApprovalSettings, DatabaseSettings, DkimSettings, HttpSettings, LogSettings, MailSettings,
-    Recipient, RegistrySettings, RenderSettings, Settings, SmtpUrl, TemplateSettings, WebSettings,
+    Recipient, RegistrySettings, RenderSettings, SealSettings, Settings, SmtpUrl, TemplateSettings,
+    WebSettings,
 };
 
 #[derive(Deserialize)]
@@ -29,6 +30,7 @@ pub(super) struct RawSettings {
     log: RawLog,
     render: RawRender,
     web: WebSettings,
+    seal: SealSettings,
     lists: BTreeMap<String, Vec<Recipient>>,
     codes: BTreeMap<String, String>,
 }
@@ -202,6 +204,7 @@ impl RawSettings {
                     max_pages: max_pages?,
                 },
                 web: self.web,
+                seal: self.seal,
                 lists: self.lists,
                 codes: self.codes,
             })

@@ -63,6 +63,10 @@ impl From<ServiceError> for ApiError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "render_failed", message)
             }
             ServiceError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            ServiceError::Seal(_) => {
+                tracing::error!(error = %message, "the seal cannot be applied");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "seal_unavailable", message)
+            }
             ServiceError::Link(LinkRefusal::Unknown) => {
                 Self::new(StatusCode::NOT_FOUND, "unknown_link", message)
             }

@@ -200,15 +200,24 @@ impl Service {
         })
     }
 
-    /// The final PDF of the note's current version, dated `at`, for [`Service::issue`].
+    /// The final PDF of the note's current version, dated `at` and sealed when a seal is
+    /// configured, for [`Service::issue`].
     pub(super) async fn issued_pdf(
         &self,
         note: &Note,
         at: Timestamp,
     ) -> Result<IssuedPdf, ServiceError> {
+        let bytes = self.render(note, note.spec.clone(), false, at).await?;
+        let bytes = match self.seal.clone() {
+            None => bytes,
+            // Parsing the PDF and signing is CPU work, as rendering is.
+            Some(seal) => tokio::task::spawn_blocking(move || seal.apply(&bytes, at))
+                .await
+                .map_err(|e| ServiceError::Internal(format!("the seal task failed: {e}")))??,
+        };
         Ok(IssuedPdf {
             version: note.version,
-            bytes: self.render(note, note.spec.clone(), false, at).await?,
+            bytes,
         })
     }
 

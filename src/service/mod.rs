@@ -25,12 +25,13 @@ use jiff::SignedDuration;
 use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
-use crate::config::{Recipient, Settings};
+use crate::config::{Recipient, Settings, load_seal};
 use crate::link::LinkRefusal;
 use crate::metrics::{Metrics, Tallies};
 use crate::note::{NoteId, SpecError, Vocabulary};
 use crate::outbox::{DeliveryStatus, RetryPolicy};
 use crate::render::{RenderError, Renderer, TemplateError, Templates};
+use crate::seal::{Seal, SealError};
 use crate::store::{Store, StoreError};
 use crate::workflow::{NoteState, Step, WorkflowError};
 
@@ -64,6 +65,9 @@ pub enum ServiceError {
     Link(#[from] LinkRefusal),
     #[error("the note cannot be rendered: {0}")]
     Render(#[from] RenderError),
+    /// The seal could not be applied: nothing was issued.
+    #[error("the note cannot be sealed, so it was not issued: {0}")]
+    Seal(#[from] SealError),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A bug, not a user's mistake: logged, answered with a generic 500.
@@ -131,6 +135,8 @@ pub struct Service {
     metrics: Arc<Metrics>,
     /// The web desk's sessions and sign-in links.
     desk: Arc<desk::DeskSettings>,
+    /// The Presidency's seal, when `seal.pkcs12` is set: every issued PDF carries it.
+    seal: Option<Arc<Seal>>,
 }
 
 impl Service {
@@ -145,6 +151,9 @@ impl Service {
             .approval_chain()
             .map_err(|problems| SetupError::Config(problems.join("; ")))?;
         let mail = &settings.mail;
+        let seal = load_seal(&settings.seal)
+            .map_err(|e| SetupError::Config(format!("seal.pkcs12: {e}")))?
+            .map(Arc::new);
         Ok(Self {
             store,
             vocabulary: Arc::new(settings.vocabulary(templates.names())),
@@ -171,6 +180,7 @@ impl Service {
             last_issued: Arc::default(),
             metrics: Arc::default(),
             desk: Arc::new(desk::DeskSettings::of(settings)),
+            seal,
         })
     }
 

@@ -15,7 +15,7 @@ use crate::smtp::SmtpServer;
 
 const WAIT: Duration = Duration::from_secs(20);
 /// The delegation given a second address.
-const SECOND: &str = "second.be@delegations.example";
+pub const SECOND: &str = "second.be@delegations.example";
 
 /// One approval step (A1), mail through `smtp` with short retries, and the first delegation
 /// with two addresses.

@@ -18,6 +18,7 @@ mod registration;
 mod rendering;
 mod restart;
 mod scope;
+mod seal;
 mod series;
 #[path = "../common/smtp.rs"]
 mod smtp;

@@ -78,8 +78,9 @@ async fn an_issued_pdf_is_recognised_and_an_altered_one_is_not() {
     assert_eq!(found["sealed"], false);
     assert_eq!(found["reason"], Value::Null);
 
-    // One byte changed where it leaves the file readable: it still names the note.
-    let altered = replaced(&pdf, b"(Presidency)", b"(Presidencz)");
+    // One byte changed where it leaves the file readable (its XMP, the one dictionary-like
+    // text not in a compressed object stream): it still names the note.
+    let altered = replaced(&pdf, b"<dc:format>application", b"<dc:format>applicatioN");
     let (status, found) = verify(&app, &altered).await;
     assert_eq!(status, 200, "{found}");
     assert_eq!(found["issued"], false);
