@@ -100,6 +100,32 @@ fn assert_in_order(haystack: &str, expected: &[String]) {
     }
 }
 
+/// `pdf` sealed as an issued note is, with a self-signed certificate, beside it; pyHanko
+/// (tests/seal/validate.py) must find the seal intact over the whole file.
+fn sealed(pdf: &Path) -> PathBuf {
+    let p12 = notesd::seal::self_signed("Presidency of the Council", "render").unwrap();
+    let now = jiff::Timestamp::now();
+    let seal = notesd::seal::Seal::from_pkcs12(&p12, "render", now).unwrap();
+    let bytes = seal.apply(&std::fs::read(pdf).unwrap(), now).unwrap();
+    let out = pdf.with_extension("sealed.pdf");
+    std::fs::write(&out, bytes).unwrap();
+    let certificate = pdf.with_extension("der");
+    std::fs::write(&certificate, seal.certificate()).unwrap();
+    let found = tool(
+        "python3",
+        &[
+            "tests/seal/validate.py",
+            certificate.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    );
+    let found: Value = serde_json::from_str(&found).unwrap();
+    assert_eq!(found["bottom_line"], true, "{found}");
+    assert_eq!(found["coverage"], "ENTIRE_FILE", "{found}");
+    tool("qpdf", &["--check", out.to_str().unwrap()]);
+    out
+}
+
 fn seed(language: &str) -> Value {
     let text = std::fs::read_to_string(format!("tests/data/6762-22-{language}.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -149,7 +175,8 @@ fn the_seed_note_reads_back_as_published_in_english_and_french() {
     ];
     for (language, header) in headers {
         let spec = seed(language);
-        let pdf = rendered(dir.path(), &spec, &[]);
+        // As issued: sealed, the seal an incremental update that leaves the text as it was.
+        let pdf = sealed(&rendered(dir.path(), &spec, &[]));
         let mut expected: Vec<String> = header[..2].iter().map(|s| s.to_string()).collect();
         expected.push("6762/22".into());
         expected
@@ -438,7 +465,8 @@ impl Objects {
 fn issued_notes_are_pdf_a_2b_and_drafts_are_not() {
     let dir = tempfile::tempdir().unwrap();
     let spec = seed("fr");
-    let pdf = Objects::of(&rendered(dir.path(), &spec, &[]));
+    // Checked on the sealed file: the seal keeps every requirement.
+    let pdf = Objects::of(&sealed(&rendered(dir.path(), &spec, &[])));
     let root = pdf.root();
     let xmp = String::from_utf8(pdf.stream(&root["/Metadata"])).unwrap();
     for expected in [
@@ -492,7 +520,11 @@ fn the_structure_tree_follows_the_reading_order_and_furniture_is_artifact() {
         1. first point\n2. second point\n\n   - a nested point\n\nClosing paragraph."
         .into();
     for draft in [false, true] {
-        let path = rendered(dir.path(), &spec, if draft { &["--draft"] } else { &[] });
+        let path = if draft {
+            rendered(dir.path(), &spec, &["--draft"])
+        } else {
+            sealed(&rendered(dir.path(), &spec, &[]))
+        };
         let pdf = Objects::of(&path);
         let root = pdf.root();
         assert_eq!(root["/Lang"], "u:en");
