@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use notesd::config::Settings;
 use serde_json::Value;
 
-use crate::approval::note;
+use crate::approval::{A1, decide, link_for, note};
 use crate::distribution::{SECOND, distributed, distribution_settings, issued, issued_pdf};
 use crate::helpers::{TestApp, TestDb};
 use crate::smtp::SmtpServer;
@@ -349,4 +349,38 @@ async fn a_note_issued_before_the_seal_was_configured_is_not_accepted_under_it()
         "an issued note without the configured seal is refused: {out}"
     );
     assert!(out.contains("carries no seal"), "{out}");
+}
+
+#[tokio::test]
+async fn a_certificate_expired_since_issues_nothing_and_spends_no_link() {
+    let dir = workdir();
+    let p12 = dir.path().join("seal.p12");
+    let bytes = notesd::seal::self_signed(SIGNER, PASSWORD).expect("a test certificate");
+    std::fs::write(&p12, bytes).expect("written");
+    let smtp = SmtpServer::start().await;
+    let db = TestDb::sqlite();
+    // Four years on, the three-year certificate the daemon started with has expired.
+    let later = Timestamp::now() + jiff::SignedDuration::from_hours(24 * 366 * 4);
+    let app = TestApp::spawn_at(&sealing(&db, &smtp, &p12), later).await;
+    let id = app.register(&crate::helpers::spec(&["JAI"])).await["id"].to_string();
+    let submitted = app.post(&format!("/api/notes/{id}/submit")).await;
+    assert_eq!(submitted.status(), 200);
+    let mails = smtp
+        .wait_for_to(A1, 1, std::time::Duration::from_secs(10))
+        .await;
+    let link = link_for(&app, &mails, A1);
+    let (status, page) = decide(&app, &link, "approve", "").await;
+    assert_eq!(status, 503, "{page}");
+    assert!(page.contains("cannot be sealed"), "{page}");
+    assert!(
+        page.contains("is valid from"),
+        "the reason is given: {page}"
+    );
+    assert_eq!(note(&app, &id).await["state"], "in_review");
+    let (status, _) = decide(&app, &link, "approve", "").await;
+    assert_eq!(
+        status, 503,
+        "the link was not spent: the approval can be given again"
+    );
+    app.stop().await;
 }
