@@ -13,6 +13,11 @@ use crate::clock::{brussels_time, later};
 use crate::secret;
 use crate::store::{LinkUse, NewSignIn, StoreError, User};
 
+/// Unused, unexpired sign-in links a person may have before asking for another mails
+/// nothing: anyone may ask for a link to any address, and this bounds the mail such asking
+/// can send one person to this many per `web.signin_link_ttl`.
+const MAX_PENDING_SIGNINS: i64 = 3;
+
 /// Why a sign-in link cannot be made or used.
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -37,15 +42,28 @@ pub struct Session {
 }
 
 impl Service {
-    /// Mails a sign-in link to `email` if it is a known, enabled person's; otherwise does
-    /// nothing. The caller answers the same either way, so the page tells no one who has
-    /// an account.
+    /// Mails a sign-in link to `email` if it is a known, enabled person's who has fewer
+    /// than `MAX_PENDING_SIGNINS` links unused; otherwise does nothing. The caller answers
+    /// the same either way, so the page tells no one who has an account.
     pub async fn request_signin(&self, email: &str, client: &ClientInfo) -> Result<(), StoreError> {
         let Ok(address) = email.trim().parse::<EmailAddress>() else {
             return Ok(());
         };
         match self.store.user(&address).await? {
             Some(user) if !user.disabled => {
+                let pending = self
+                    .store
+                    .pending_signins(user.id, self.clock.now())
+                    .await?;
+                if pending >= MAX_PENDING_SIGNINS {
+                    tracing::warn!(
+                        user = user.id,
+                        pending,
+                        from = ?client.address,
+                        "sign-in link not mailed: the person's earlier links are still unused"
+                    );
+                    return Ok(());
+                }
                 self.new_signin(&user, true).await?;
                 tracing::info!(user = user.id, from = ?client.address, "sign-in link mailed");
             }

@@ -90,6 +90,18 @@ impl Store {
         })
     }
 
+    /// How many of `user`'s sign-in links are neither used nor expired: what bounds the
+    /// sign-in mail one address can be sent.
+    pub async fn pending_signins(&self, user: i64, now: Timestamp) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signin_links WHERE user_id = $1 AND used = 0 AND expires_ms > $2",
+        )
+        .bind(user)
+        .bind(now.as_millisecond())
+        .fetch_one(&self.read)
+        .await?)
+    }
+
     /// Whether a sign-in link is there to be used (for the inert GET page).
     pub async fn signin_pending(&self, hash: &str, now: Timestamp) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar(

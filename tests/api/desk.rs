@@ -180,6 +180,23 @@ async fn a_mailed_link_signs_in_once_and_a_scanners_get_signs_in_nobody(db: Test
     let again = browser().post(&link).send().await.expect("POST again");
     assert_eq!(again.status(), StatusCode::GONE);
     assert!(set_cookie(&again).is_none());
+
+    // Anyone may ask for links to an address: three unused at once, then the same answer
+    // and no more mail until one is used or expires.
+    for _ in 0..6 {
+        assert_eq!(ask("anna@presidency.example").await, known);
+    }
+    // Each mail is an outbox row committed before the answer: the count is final.
+    let outbox = app.service.tallies().await.expect("tallies").outbox;
+    let mails: i64 = outbox.iter().map(|(_, n)| n).sum();
+    assert_eq!(
+        mails, 4,
+        "the used link's mail and three pending: {outbox:?}"
+    );
+    app.until_mail("the three sign-in mails are written", || async {
+        mailed_links(&settings.mail.dir).len() == 4
+    })
+    .await;
     app.stop().await;
     db.remove().await;
 }
