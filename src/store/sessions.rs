@@ -32,9 +32,20 @@ pub enum LinkUse {
 }
 
 impl Store {
-    /// Stores a sign-in link and, when `mail` is set, queues its mail, in one transaction.
+    /// Stores a sign-in link and, when `mail` is set, queues its mail, in one transaction;
+    /// the sign-in links and sessions expired by then are deleted with it, so neither table
+    /// grows past what is still usable.
     pub async fn create_signin(&self, link: NewSignIn<'_>, mail: bool) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
+        for expired in [
+            "DELETE FROM signin_links WHERE expires_ms <= $1",
+            "DELETE FROM sessions WHERE expires_ms <= $1",
+        ] {
+            sqlx::query(expired)
+                .bind(link.now.as_millisecond())
+                .execute(&mut *tx.tx)
+                .await?;
+        }
         sqlx::query(
             "INSERT INTO signin_links (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)",
         )

@@ -299,7 +299,7 @@ async fn looking_at_a_link_changes_nothing() {
 }
 
 /// A read connection to a test's SQLite database, to look at what the API does not show.
-async fn app_store(db: &TestDb) -> sqlx::AnyPool {
+pub async fn app_store(db: &TestDb) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
     sqlx::AnyPool::connect(&db.url())
         .await

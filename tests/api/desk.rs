@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use crate::helpers::{TestApp, TestDb, UNIT, settings_for};
+use crate::helpers::{TestApp, TestDb, UNIT, default_time, settings_for};
 
 const PERSON: &str = "anna@presidency.example";
 
@@ -381,6 +381,33 @@ async fn sessions_end_on_sign_out_and_when_the_person_is_disabled() {
     );
     assert!(app.service.signin_link(&email).await.is_err());
     // A link made before the person was disabled does not sign them in either.
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn expired_sessions_and_links_are_deleted_as_new_links_are_made() {
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let email = add_person(&app, PERSON, &[UNIT]).await;
+    sign_in(&app, &email).await;
+    app.service.signin_link(&email).await.expect("a link");
+    let pool = crate::approval::app_store(&db).await;
+    let rows = || async {
+        let count = |sql: &'static str| sqlx::query_as::<_, (i64,)>(sql).fetch_one(&pool);
+        let sessions = count("SELECT COUNT(*) FROM sessions")
+            .await
+            .expect("a count");
+        let links = count("SELECT COUNT(*) FROM signin_links")
+            .await
+            .expect("a count");
+        (sessions.0, links.0)
+    };
+    assert_eq!(rows().await, (1, 2));
+    // A day on, past web.session_ttl and web.signin_link_ttl: the next link clears them.
+    app.clock
+        .set(default_time() + jiff::SignedDuration::from_hours(24));
+    app.service.signin_link(&email).await.expect("a link");
+    assert_eq!(rows().await, (0, 1));
     app.stop().await;
 }
 
