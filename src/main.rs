@@ -548,9 +548,14 @@ fn seal_cert(settings: &Settings, out: &Path, name: &str) -> Result<(), Failure>
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, notesd::files::PRIVATE_FILE);
-    let written = options
-        .open(out)
-        .and_then(|mut file| std::io::Write::write_all(&mut file, &p12));
+    let written = options.open(out).and_then(|mut file| {
+        // Created here and not complete: not left for a later run to refuse to replace.
+        std::io::Write::write_all(&mut file, &p12)
+            .and_then(|()| file.sync_all())
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(out);
+            })
+    });
     written.map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => Failure::User(format!(
             "{}: already exists; a sealing key is never overwritten",

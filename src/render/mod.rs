@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 pub use fonts::font_file;
 pub use labels::{Confidence, Labels, MissingLabel};
 pub use layout::MissingGlyph;
-pub use pdf::PdfError;
+pub use pdf::{PdfError, text_string};
 pub use template::{Escape, TemplateError, TemplateSet, Templates};
 
 use crate::note::{Content, NoteSpec};

@@ -211,7 +211,7 @@ fn identify(pdf: &mut Document, meta: &Metadata<'_>) {
 }
 
 /// A PDF text string: literal for ASCII, else UTF-16BE with a byte order mark.
-fn text_string(text: &str) -> Object {
+pub fn text_string(text: &str) -> Object {
     if text.is_ascii() {
         Object::string_literal(text)
     } else {

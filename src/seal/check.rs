@@ -1,6 +1,6 @@
 //! A seal read back: the last signature field's CMS signature checked against the bytes it
-//! claims to cover, and whether it covers the whole file. Whose seal it is, is for the
-//! caller to decide from `Inspection::signer`.
+//! claims to cover (all of the file but exactly that signature), and whether it covers the
+//! whole file; `Inspection::signer` says whose certificate made it.
 
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
@@ -35,6 +35,9 @@ pub struct Inspection {
 
 /// The seal of `pdf`, read as `document`: `None` when it has no signature field with a
 /// signature.
+///
+/// For files this registry wrote: reading an untrusted PDF into a `Document` costs work
+/// unbounded by its size, which is why `service::verify` never does.
 pub fn inspect(pdf: &[u8], document: &Document) -> Option<Inspection> {
     let signature = last_signature(document)?;
     let range = byte_range(signature);
@@ -44,8 +47,9 @@ pub fn inspect(pdf: &[u8], document: &Document) -> Option<Inspection> {
         .unwrap_or_default();
     Some(match (range, read(contents)) {
         (Some(range), Ok((signer, data))) => {
-            let whole_file = range[0] == 0 && range[2] + range[3] == pdf.len();
-            let problem = covered(pdf, range)
+            let whole_file = range[0] == 0 && range[2].checked_add(range[3]) == Some(pdf.len());
+            let problem = excluded(pdf, range, contents)
+                .and_then(|()| covered(pdf, range))
                 .and_then(|bytes| check(&data, &signer, bytes))
                 .err();
             Inspection {
@@ -95,6 +99,33 @@ fn byte_range(signature: &Dictionary) -> Option<[usize; 4]> {
         .map(|v| v.as_i64().ok().and_then(|n| usize::try_from(n).ok()))
         .collect::<Option<_>>()?;
     offsets.try_into().ok()
+}
+
+/// Whether what the range leaves out is exactly this signature's `/Contents` string: else
+/// the range could be made to skip bytes of a document the signature never covered, with a
+/// copied signature dictionary standing in (signature wrapping).
+fn excluded(pdf: &[u8], [a, b, c, _]: [usize; 4], contents: &[u8]) -> Result<(), String> {
+    let hole = b
+        .checked_add(a)
+        .and_then(|start| pdf.get(start..c))
+        .unwrap_or_default();
+    let same = hole.len() == 2 * contents.len() + 2
+        && hole.first() == Some(&b'<')
+        && hole.last() == Some(&b'>')
+        && hole[1..hole.len() - 1]
+            .chunks(2)
+            .zip(contents)
+            .all(|(hex, byte)| {
+                std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    == Some(*byte)
+            });
+    if same {
+        Ok(())
+    } else {
+        Err("its byte range leaves out more than its signature".to_owned())
+    }
 }
 
 /// The two covered pieces of `pdf`, if the range lies within it.

@@ -111,3 +111,58 @@ fn a_changed_byte_or_an_appended_revision_is_seen() {
     let found = inspect(&appended).expect("still a seal");
     assert!(found.intact && !found.whole_file);
 }
+
+#[test]
+fn a_byte_range_that_leaves_out_more_than_the_signature_is_refused() {
+    let sealed = seal().apply(&pdf(), Timestamp::now()).expect("sealed");
+    let at = sealed
+        .windows(11)
+        .position(|w| w == b"/ByteRange[")
+        .expect("the byte range")
+        + 11;
+    let end = at
+        + sealed[at..]
+            .iter()
+            .position(|&b| b == b']')
+            .expect("its end");
+    let range: Vec<usize> = std::str::from_utf8(&sealed[at..end])
+        .expect("ASCII")
+        .split_whitespace()
+        .map(|n| n.parse().expect("a number"))
+        .collect();
+    // The same four numbers' width, but the hole starts ten bytes early.
+    let wider = format!("0 {} {} {}", range[1] - 10, range[2], range[3]);
+    let mut forged = sealed.clone();
+    forged[at..end].copy_from_slice(format!("{wider:<width$}", width = end - at).as_bytes());
+    let found = inspect(&forged).expect("a seal");
+    assert!(!found.intact);
+    assert_eq!(
+        found.problem.as_deref(),
+        Some("its byte range leaves out more than its signature")
+    );
+}
+
+#[test]
+fn a_signer_named_in_any_language_is_named_as_a_pdf_text_string() {
+    let p12 = self_signed("Présidence du Conseil", PASSWORD).expect("a test certificate");
+    let seal = Seal::from_pkcs12(&p12, PASSWORD, Timestamp::now()).expect("it reads back");
+    assert_eq!(seal.subject(), "CN=Présidence du Conseil");
+    let sealed = seal.apply(&pdf(), Timestamp::now()).expect("sealed");
+    let document = Document::load_mem(&sealed).expect("a PDF");
+    let found = super::inspect(&sealed, &document).expect("a seal");
+    assert!(found.intact && found.whole_file, "{:?}", found.problem);
+    let name = document
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .find(|d| d.get(b"Type").and_then(Object::as_name).ok() == Some(b"Sig"))
+        .and_then(|d| d.get(b"Name").ok())
+        .and_then(|n| n.as_str().ok())
+        .expect("the signer's name");
+    let text: Vec<u16> = name[2..]
+        .chunks(2)
+        .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
+        .collect();
+    assert_eq!(&name[..2], &[0xFE, 0xFF]);
+    assert_eq!(String::from_utf16_lossy(&text), "CN=Présidence du Conseil");
+}

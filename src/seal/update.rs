@@ -12,6 +12,7 @@ use lopdf::{Dictionary, Document, IncrementalDocument, Object, StringFormat};
 use sha2::{Digest, Sha256};
 
 use super::SealError;
+use crate::render::text_string;
 
 /// Wide enough for any file offset this daemon writes (render.max_pages bounds a note).
 const PLACEHOLDER: i64 = 9_999_999_999;
@@ -70,7 +71,7 @@ pub(super) fn with_signature_field(
             Object::String(vec![0; reserve], StringFormat::Hexadecimal),
         ),
         ("M", Object::string_literal(pdf_date(at))),
-        ("Name", Object::string_literal(signer)),
+        ("Name", text_string(signer)),
     ]));
     // Invisible (a zero rectangle) but printable and locked, with an empty appearance, as
     // PDF/A-2 asks of every annotation.
@@ -139,10 +140,13 @@ pub(super) fn with_signature_field(
         .save_to(&mut bytes)
         .map_err(|e| SealError::Pdf(e.to_string()))?;
     let appended = pdf.len();
-    let hole = find(&bytes, appended, &contents_placeholder(reserve))
-        .ok_or_else(|| SealError::Pdf("the signature's place was not written".to_owned()))?;
-    let range = find(&bytes, appended, &byte_range_placeholder())
-        .ok_or_else(|| SealError::Pdf("the byte range's place was not written".to_owned()))?;
+    let hole = find_once(
+        &bytes,
+        appended,
+        &contents_placeholder(reserve),
+        "signature",
+    )?;
+    let range = find_once(&bytes, appended, &byte_range_placeholder(), "byte range")?;
     let covered = format!("[0 {} {} {}", hole.start, hole.end, bytes.len() - hole.end);
     let width = range.len() - 1;
     if covered.len() > width {
@@ -199,11 +203,27 @@ fn byte_range_placeholder() -> Vec<u8> {
     format!("[0 {PLACEHOLDER} {PLACEHOLDER} {PLACEHOLDER}]").into_bytes()
 }
 
-/// Where `needle` is in `bytes` at or after `from`.
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<Range<usize>> {
-    let at = bytes
-        .get(from..)?
+/// Where `needle`, the placeholder of `what`, is in `bytes` after `from`: exactly once, or
+/// the update is not what this module wrote.
+fn find_once(
+    bytes: &[u8],
+    from: usize,
+    needle: &[u8],
+    what: &str,
+) -> Result<Range<usize>, SealError> {
+    let tail = bytes.get(from..).unwrap_or_default();
+    let mut found = tail
         .windows(needle.len())
-        .position(|w| w == needle)?;
-    Some(from + at..from + at + needle.len())
+        .enumerate()
+        .filter(|(_, w)| w == &needle)
+        .map(|(at, _)| from + at..from + at + needle.len());
+    match (found.next(), found.next()) {
+        (Some(range), None) => Ok(range),
+        (None, _) => Err(SealError::Pdf(format!(
+            "the {what}'s place was not written"
+        ))),
+        (Some(_), Some(_)) => Err(SealError::Pdf(format!(
+            "the {what}'s place is written twice"
+        ))),
+    }
 }

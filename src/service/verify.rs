@@ -1,9 +1,15 @@
 //! Verification for delegations: is this PDF an issued note of this registry, which one,
 //! issued when, and is its seal intact. Looked up by the SHA-256 of the bytes, the digest
 //! stored when the note was issued and stated in the delivery email. When no issued PDF has
-//! it, the file's seal (broken, or followed by later changes) and its own metadata (the
-//! number its information dictionary names as subject) tell an altered copy of one of our
-//! notes from a file that was never ours.
+//! it, the number its XMP metadata names tells an altered copy of one of our notes from a
+//! file that was never ours.
+//!
+//! An uploaded file is never parsed as a PDF: anyone may upload one, and a PDF parser's
+//! work is not bounded by the file's size (one object referenced a thousand times, streams
+//! that inflate a thousandfold). The bytes are hashed and scanned for their XMP packet, as
+//! XMP is designed to be found; only a file found among the issued ones, our own bytes, is
+//! read as a PDF to check its seal. Any change to a sealed file changes its SHA-256, so
+//! a file not found is not sealed by us, whatever signature it carries.
 
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -54,34 +60,30 @@ pub enum VerifyError {
 #[derive(Debug, PartialEq)]
 struct Examined {
     sha256: String,
-    /// The number the file names as its subject, as notesd writes it: a claim, not proof.
+    /// The number the file's XMP names as its identifier, as notesd writes it: a claim,
+    /// not proof.
     claimed: Option<String>,
-    /// Its seal, if it has one.
-    seal: Option<Inspection>,
 }
 
 impl Service {
     /// Verifies `bytes` against the issued PDFs of this registry.
     pub async fn verify(&self, bytes: Vec<u8>) -> Result<Verification, VerifyError> {
-        // Hashing, parsing and checking a signature over up to 10 MB is CPU work: off the
-        // async workers.
-        let examined = tokio::task::spawn_blocking(move || examine(&bytes))
-            .await
-            .map_err(|e| ServiceError::Internal(format!("verification stopped: {e}")))??;
-        let Examined {
-            sha256,
-            claimed,
-            seal,
-        } = examined;
+        let bytes = std::sync::Arc::new(bytes);
+        let examined = blocking({
+            let bytes = bytes.clone();
+            move || examine(&bytes)
+        })
+        .await??;
+        let Examined { sha256, claimed } = examined;
         let seal_required = self.seal.is_some();
-        let intact = seal.as_ref().filter(|s| s.intact && s.whole_file);
         if let Some((id, issued_at)) = self.store.issued_with_sha256(&sha256).await? {
             let note = self.store.note(id).await?.ok_or(StoreError::Corrupt {
                 what: "issued document",
                 detail: format!("its note {id} is missing"),
             })?;
-            // The very bytes issued: whoever's certificate sealed them then, it was ours.
-            let sealed = intact.is_some();
+            // The very bytes issued, so safe to parse; whoever's certificate sealed them
+            // then, it was ours.
+            let sealed = blocking(move || sealed_whole(&bytes)).await?;
             let mut reasons = Vec::new();
             if let Some(later) = self.store.later_issued_revision(&note).await? {
                 reasons.push(format!(
@@ -104,25 +106,8 @@ impl Service {
                 reason: Some(reasons.join("; ")).filter(|r| !r.is_empty()),
             });
         }
-        let ours = |inspection: &Inspection| {
-            self.seal
-                .as_ref()
-                .is_some_and(|s| s.certificate() == inspection.signer.as_slice())
-        };
-        let named = match &claimed {
-            Some(number) if self.store.is_number_issued(number).await? => Some(number.as_str()),
-            _ => None,
-        };
-        let reason = match (&seal, named) {
-            (Some(s), _) if !s.intact => format!(
-                "altered: {}",
-                s.problem.as_deref().unwrap_or("its seal does not check")
-            ),
-            (Some(s), _) if !s.whole_file => {
-                "altered: it was changed after it was sealed (bytes were added after the seal)"
-                    .to_owned()
-            }
-            (_, Some(number)) => format!(
+        let reason = match &claimed {
+            Some(number) if self.store.is_number_issued(number).await? => format!(
                 "altered, or not the file issued: it names {number}, but its SHA-256 is not \
                  that of the issued {number}"
             ),
@@ -134,31 +119,38 @@ impl Service {
             version: None,
             issued_at: None,
             sha256,
-            sealed: intact.is_some_and(ours),
+            sealed: false,
             seal_required,
             reason: Some(reason),
         })
     }
 }
 
-/// The digest, the claimed number and the seal of `bytes`; refused if they are not a PDF.
+/// Runs CPU work over up to 10 MB off the async workers.
+async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("verification stopped: {e}")))
+}
+
+/// Whether `pdf`, a file this registry issued, carries a seal that checks over all of it.
+fn sealed_whole(pdf: &[u8]) -> bool {
+    lopdf::Document::load_mem(pdf)
+        .ok()
+        .and_then(|document| seal::inspect(pdf, &document))
+        .is_some_and(|found: Inspection| found.intact && found.whole_file)
+}
+
+/// The digest and the claimed number of `bytes`; refused if they are not a PDF.
 fn examine(bytes: &[u8]) -> Result<Examined, VerifyError> {
     if !is_pdf(bytes) {
         return Err(VerifyError::NotPdf);
     }
-    let sha256 = secret::hex(&Sha256::digest(bytes));
-    // A file lopdf cannot read names nothing and has no seal we could check.
-    let Ok(document) = lopdf::Document::load_mem(bytes) else {
-        return Ok(Examined {
-            sha256,
-            claimed: None,
-            seal: None,
-        });
-    };
     Ok(Examined {
-        sha256,
-        claimed: claimed_number(&document),
-        seal: seal::inspect(bytes, &document),
+        sha256: secret::hex(&Sha256::digest(bytes)),
+        claimed: claimed_number(bytes),
     })
 }
 
@@ -169,16 +161,17 @@ fn is_pdf(bytes: &[u8]) -> bool {
         .any(|w| w == b"%PDF-")
 }
 
-/// The document number in the information dictionary's `/Subject`, where notesd puts it.
-fn claimed_number(document: &lopdf::Document) -> Option<String> {
-    let info = document
-        .trailer
-        .get_deref(b"Info", document)
-        .ok()?
-        .as_dict()
-        .ok()?;
-    let subject = info.get_deref(b"Subject", document).ok()?.as_str().ok()?;
-    let number: DocNumber = std::str::from_utf8(subject).ok()?.parse().ok()?;
+/// The document number of the last `<dc:identifier>` in the bytes, where notesd's XMP
+/// packet (uncompressed, as PDF/A has it) names the note: found by scanning, in time
+/// linear in the file.
+fn claimed_number(bytes: &[u8]) -> Option<String> {
+    const OPEN: &[u8] = b"<dc:identifier>";
+    const CLOSE: &[u8] = b"</dc:identifier>";
+    let start = bytes.windows(OPEN.len()).rposition(|w| w == OPEN)? + OPEN.len();
+    // The longest number, `99999/999/99 REV 999`, is 20 characters.
+    let value = &bytes[start..bytes.len().min(start + 64)];
+    let end = value.windows(CLOSE.len()).position(|w| w == CLOSE)?;
+    let number: DocNumber = std::str::from_utf8(&value[..end]).ok()?.parse().ok()?;
     Some(number.to_string())
 }
 
@@ -186,30 +179,26 @@ fn claimed_number(document: &lopdf::Document) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn pdf_with_subject(subject: &str) -> Vec<u8> {
-        let mut document = lopdf::Document::with_version("1.7");
-        let info = document.add_object(lopdf::Dictionary::from_iter([(
-            "Subject",
-            lopdf::Object::string_literal(subject),
-        )]));
-        document.trailer.set("Info", info);
-        let mut out = Vec::new();
-        document.save_to(&mut out).expect("an in-memory PDF");
-        out
+    fn pdf_with_identifier(identifier: &str) -> Vec<u8> {
+        format!(
+            "%PDF-1.7\n1 0 obj <</Type/Metadata/Subtype/XML>> stream\n<x:xmpmeta>\
+             <dc:identifier>{identifier}</dc:identifier></x:xmpmeta>\nendstream endobj\n"
+        )
+        .into_bytes()
     }
 
     #[test]
-    fn a_pdf_names_the_number_of_its_subject() {
-        let examined = examine(&pdf_with_subject("6314/1/22 REV 1")).expect("a PDF");
+    fn a_pdf_names_the_number_of_its_xmp_identifier() {
+        let examined = examine(&pdf_with_identifier("6314/1/22 REV 1")).expect("a PDF");
         assert_eq!(examined.claimed.as_deref(), Some("6314/1/22 REV 1"));
         assert_eq!(examined.sha256.len(), 64);
-        assert_eq!(examined.seal, None);
-        assert_eq!(
-            examine(&pdf_with_subject("Minutes"))
-                .expect("a PDF")
-                .claimed,
-            None
-        );
+        for not_a_number in ["Minutes", "", "6314/22</dc:identifier"] {
+            let examined = examine(&pdf_with_identifier(not_a_number)).expect("a PDF");
+            assert_eq!(examined.claimed, None, "{not_a_number}");
+        }
+        let mut unclosed = pdf_with_identifier("6314/22");
+        unclosed.truncate(unclosed.len() - 50);
+        assert_eq!(examine(&unclosed).expect("a PDF").claimed, None);
     }
 
     #[test]
