@@ -189,6 +189,10 @@ async fn send(service: &Service, mailer: &Mailer, mail: &ClaimedMail) -> SendOut
         .await
     {
         Ok(letter) => letter,
+        // Its link no longer opens: never worth sending.
+        Err(ServiceError::Link(refusal)) => {
+            return SendOutcome::Unbuildable(format!("not sent, its link is closed: {refusal}"));
+        }
         Err(e) => return SendOutcome::Transient(e.to_string()),
     };
     match mailer.message(letter) {

@@ -18,9 +18,11 @@ use serde_json::Value;
 
 use super::{Missing, Service, ServiceError};
 use crate::clock::{brussels_time, later};
+use crate::link::{self, LinkRefusal};
 use crate::mail::{Attachment, Letter};
 use crate::note::NoteId;
 use crate::outbox::{Attempt, ClaimedMail, MailKind, Next, SendOutcome, next};
+use crate::secret;
 use crate::store::AuditEntry;
 use crate::workflow::{Event, NoteState, transition};
 
@@ -81,6 +83,16 @@ impl Service {
                     .note(id)
                     .await?
                     .ok_or_else(|| Missing::Note(id.to_string()))?;
+                // A link closed since the row was queued (the note withdrawn, the step
+                // decided by another approver) is not mailed: it would open a dead page.
+                if let Some(secret) = &row.secret {
+                    let token = self
+                        .store
+                        .approval_token(&secret::digest(secret))
+                        .await?
+                        .ok_or(LinkRefusal::Unknown)?;
+                    link::check(&token, &note, self.clock.now())?;
+                }
                 let version = context
                     .get("version")
                     .and_then(Value::as_i64)

@@ -216,3 +216,46 @@ async fn a_spent_or_withdrawn_link_no_longer_serves_its_draft() {
     assert_eq!(draft.status(), 410, "a withdrawn note's PDF");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_approval_mail_still_queued_when_its_note_is_withdrawn_is_never_sent() {
+    let smtp = SmtpServer::start().await;
+    let db = TestDb::sqlite();
+    let app = TestApp::spawn(&chain_settings(&db, &smtp)).await;
+    // A1's relay is busy for a while: the approval mail waits in the outbox.
+    smtp.script(A1, &["451 4.3.2 busy"; 4]);
+    let id = app.register(&crate::helpers::spec(&["JAI"])).await["id"].to_string();
+    assert_eq!(
+        app.post(&format!("/api/notes/{id}/submit")).await.status(),
+        200
+    );
+    app.until_mail("A1's approval mail deferred once", || async {
+        smtp.attempts(A1) >= 1
+    })
+    .await;
+    assert_eq!(
+        app.post(&format!("/api/notes/{id}/withdraw"))
+            .await
+            .status(),
+        200
+    );
+    let pool = crate::approval::app_store(&db).await;
+    let a1_mail = || async {
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT status, last_error FROM outbox WHERE recipient = $1",
+        )
+        .bind(A1)
+        .fetch_one(&pool)
+        .await
+        .expect("A1's approval mail")
+    };
+    app.until_mail("A1's approval mail given up", || async {
+        a1_mail().await.0 == "failed"
+    })
+    .await;
+    let (_, error) = a1_mail().await;
+    let error = error.expect("why");
+    assert!(error.contains("has been withdrawn"), "{error}");
+    assert!(smtp.to(A1).is_empty(), "a dead link is never mailed");
+    app.stop().await;
+}
