@@ -122,6 +122,7 @@ fn sealed(pdf: &Path) -> PathBuf {
     let found: Value = serde_json::from_str(&found).unwrap();
     assert_eq!(found["bottom_line"], true, "{found}");
     assert_eq!(found["coverage"], "ENTIRE_FILE", "{found}");
+    assert_eq!(found["ades"], "AdESPassed.OK", "{found}");
     tool("qpdf", &["--check", out.to_str().unwrap()]);
     out
 }

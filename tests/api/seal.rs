@@ -1,6 +1,6 @@
 //! The Presidency's seal: with `seal.pkcs12` set, an issued note is sealed, as fetched
 //! through the API and as delivered by email; pyHanko (tests/seal/validate.py) finds the
-//! seal intact and the signer as configured, and a copy with one byte changed fails it,
+//! seal intact, the signer as configured and the AdES basic validation passed, and a copy with one byte changed fails it,
 //! in pyHanko, in `POST /api/verify` and in `notesd verify`. Both key types a seal
 //! certificate has are tried: ECDSA P-256 (`notesd seal-cert create`) and RSA (OpenSSL).
 
@@ -192,6 +192,10 @@ async fn issued_and_sealed(dir: &Path, p12: &Path, certificate: &Path) {
         assert_eq!(found["coverage"], "ENTIRE_FILE", "{name}: {found}");
         assert_eq!(found["subfilter"], "/ETSI.CAdES.detached", "{found}");
         assert_eq!(found["md_algorithm"], "sha256", "{found}");
+        assert_eq!(
+            found["ades"], "AdESPassed.OK",
+            "AdES basic validation: {found}"
+        );
         assert_eq!(found["key_usage_ok"], true, "{found}");
         assert!(
             found["signer"].as_str().is_some_and(|s| s.contains(SIGNER)),
@@ -225,6 +229,7 @@ async fn issued_and_sealed(dir: &Path, p12: &Path, certificate: &Path) {
         "pyHanko must not find a changed file intact: {found}"
     );
     assert_ne!(found["bottom_line"], true, "{found}");
+    assert_ne!(found["ades"], "AdESPassed.OK", "{found}");
     let found = api_verify(&app, &altered).await;
     assert_eq!(found["issued"], false, "{found}");
     assert_eq!(found["sealed"], false, "{found}");
