@@ -262,6 +262,13 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
                 settings.codes.len(),
                 settings.approval.steps.len()
             );
+            if let Ok(Some(seal)) = notesd::config::load_seal(&settings.seal) {
+                println!(
+                    "issued PDFs are sealed by {}, whose certificate expires {}",
+                    seal.subject(),
+                    seal.expires()
+                );
+            }
             for sentence in unscoped_drafters(&settings).await? {
                 println!("{sentence}");
             }

@@ -1120,6 +1120,13 @@ fn seal_cert_create_writes_a_private_certificate_once_and_check_opens_it() {
     .unwrap();
     let opened = notesd(dir.path(), &["check", "--config", "sealed.toml"], &password);
     assert_eq!(opened.status.code(), Some(0), "{}", text(&opened.stderr));
+    assert!(
+        text(&opened.stdout).contains(
+            "issued PDFs are sealed by CN=Presidency of the Council (trial), whose certificate expires"
+        ),
+        "{}",
+        text(&opened.stdout)
+    );
     let wrong = notesd(
         dir.path(),
         &["check", "--config", "sealed.toml"],

@@ -112,6 +112,15 @@ impl Seal {
         &self.certificate
     }
 
+    /// When the signer certificate expires: after it, nothing can be issued until the file
+    /// is replaced.
+    pub fn expires(&self) -> String {
+        self.chain
+            .first()
+            .map(|c| c.tbs_certificate.validity.not_after.to_string())
+            .unwrap_or_default()
+    }
+
     /// `pdf` with the seal appended, dated `at`; refused if the certificate is not valid
     /// then.
     pub fn apply(&self, pdf: &[u8], at: Timestamp) -> Result<Vec<u8>, SealError> {
