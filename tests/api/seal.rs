@@ -27,6 +27,15 @@ fn workdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary folder")
 }
 
+/// A self-signed P-256 certificate for `SIGNER`, as `notesd seal-cert create` makes it,
+/// in `dir`.
+fn self_signed_p12(dir: &Path) -> PathBuf {
+    let p12 = dir.join("seal.p12");
+    let bytes = notesd::seal::self_signed(SIGNER, PASSWORD).expect("a test certificate");
+    std::fs::write(&p12, bytes).expect("written");
+    p12
+}
+
 /// Settings sealing with `p12`, on `db`, mail through `smtp`.
 fn sealing(db: &TestDb, smtp: &SmtpServer, p12: &Path) -> Settings {
     let mut settings = distribution_settings(db, smtp);
@@ -251,9 +260,7 @@ async fn issued_and_sealed(dir: &Path, p12: &Path, certificate: &Path) {
 #[tokio::test]
 async fn a_note_issued_under_a_self_signed_p256_seal_is_sealed_and_checks() {
     let dir = workdir();
-    let p12 = dir.path().join("seal.p12");
-    let bytes = notesd::seal::self_signed(SIGNER, PASSWORD).expect("a test certificate");
-    std::fs::write(&p12, bytes).expect("written");
+    let p12 = self_signed_p12(dir.path());
     let seal = notesd::seal::Seal::from_pkcs12(
         &std::fs::read(&p12).expect("read"),
         PASSWORD,
@@ -326,9 +333,7 @@ fn openssl_rsa_p12(dir: &Path) -> (PathBuf, PathBuf) {
 #[tokio::test]
 async fn a_note_issued_before_the_seal_was_configured_is_not_accepted_under_it() {
     let dir = workdir();
-    let p12 = dir.path().join("seal.p12");
-    let bytes = notesd::seal::self_signed(SIGNER, PASSWORD).expect("a test certificate");
-    std::fs::write(&p12, bytes).expect("written");
+    let p12 = self_signed_p12(dir.path());
     let smtp = SmtpServer::start().await;
     let db = TestDb::sqlite();
     let unsealed = TestApp::spawn_at(&distribution_settings(&db, &smtp), Timestamp::now()).await;
@@ -359,9 +364,7 @@ async fn a_note_issued_before_the_seal_was_configured_is_not_accepted_under_it()
 #[tokio::test]
 async fn a_certificate_expired_since_issues_nothing_and_spends_no_link() {
     let dir = workdir();
-    let p12 = dir.path().join("seal.p12");
-    let bytes = notesd::seal::self_signed(SIGNER, PASSWORD).expect("a test certificate");
-    std::fs::write(&p12, bytes).expect("written");
+    let p12 = self_signed_p12(dir.path());
     let smtp = SmtpServer::start().await;
     let db = TestDb::sqlite();
     // Four years on, the three-year certificate the daemon started with has expired.
