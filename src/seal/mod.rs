@@ -5,7 +5,8 @@
 //! they are in front of it. `check.rs` reads a seal back for verification;
 //! `certificate.rs` makes a self-signed certificate to try it with.
 //!
-//! Pure: bytes in, bytes out. The PKCS#12 file is read by `config::load_seal`.
+//! Bytes in, bytes out: no file, clock or environment (the PKCS#12 file is read by
+//! `config::load_seal`, the time is passed in).
 
 mod certificate;
 mod check;
