@@ -1,8 +1,9 @@
 //! What the files named by `mail.tls_ca_file`, `mail.dkim.key_file` and `seal.pkcs12`
 //! hold, read and checked here so that `notesd check` names a bad file before `serve`
-//! needs it; the mailer and the service read them through the same functions. The DKIM key is an RSA key in PKCS#1 PEM
-//! (`-----BEGIN RSA PRIVATE KEY-----`) or an Ed25519 key in PKCS#8 PEM
-//! (`-----BEGIN PRIVATE KEY-----`, as `openssl genpkey -algorithm ed25519` writes).
+//! needs it; the mailer and the service read them through the same functions. The DKIM
+//! key is an RSA key in PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`) or an Ed25519 key in
+//! PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`, as `openssl genpkey -algorithm ed25519`
+//! writes). The seal's file is PKCS#12, its password in the environment.
 
 use std::path::Path;
 
