@@ -97,11 +97,6 @@ impl Service {
                     .ok_or_else(|| TokenError::BadExpiry(format!("{}s", life.as_secs())))
             })
             .transpose()?;
-        if let Some(email) = request.email
-            && self.store.user(email).await?.is_some_and(|u| u.disabled)
-        {
-            return Err(TokenError::DisabledPerson(email.to_string()));
-        }
         let (token, hash) = secret::generate("ntd_");
         let id = self
             .store
@@ -114,7 +109,12 @@ impl Service {
                 now,
                 expires,
             })
-            .await?;
+            .await?
+            .ok_or_else(|| {
+                TokenError::DisabledPerson(
+                    request.email.map(ToString::to_string).unwrap_or_default(),
+                )
+            })?;
         tracing::info!(id, name, role = %request.role, units = ?units, "API token created");
         Ok((id, token))
     }

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, parse_time};
+use super::{Backend, Store, StoreError, parse_time};
 use crate::access::{ActorId, ClientInfo, Principal, Role, TokenStatus};
 use crate::address::EmailAddress;
 
@@ -65,9 +65,28 @@ macro_rules! select_api_tokens {
 }
 
 impl Store {
-    /// Stores a token; returns its id.
-    pub async fn create_token(&self, token: NewToken<'_>) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
+    /// Stores a token and returns its id; `None`, storing nothing, when its address is a
+    /// disabled person's. The person's row is read in the insert's write transaction, and
+    /// held (`FOR SHARE`) on PostgreSQL: a `user disable` running at the same moment either
+    /// comes first and is seen here, or waits and then revokes this token with the others.
+    pub async fn create_token(&self, token: NewToken<'_>) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(email) = token.email {
+            let hold = match self.backend {
+                Backend::Sqlite => "",
+                Backend::Postgres => " FOR SHARE",
+            };
+            let disabled: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT disabled FROM users WHERE email = $1{hold}"
+            )))
+            .bind(super::users::key(email))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if disabled.is_some_and(|d| d != 0) {
+                return Ok(None);
+            }
+        }
+        let id = sqlx::query_scalar(
             "INSERT INTO api_tokens (name, role, email, units, token_hash, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -78,8 +97,10 @@ impl Store {
         .bind(token.hash)
         .bind(token.now.to_string())
         .bind(token.expires.map(|t| t.to_string()))
-        .fetch_one(&self.write)
-        .await?)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     /// The token whose secret hashes to `hash`, if any, revoked and expired ones included.

@@ -56,7 +56,7 @@ macro_rules! select_users {
 pub(super) use select_users;
 
 /// One person is one address, whatever the case it is typed in.
-fn key(email: &EmailAddress) -> String {
+pub(super) fn key(email: &EmailAddress) -> String {
     email.as_str().to_lowercase()
 }
 

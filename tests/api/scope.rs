@@ -519,3 +519,72 @@ async fn list_pages_cover_every_note_once_newest_first_on_postgres() {
         list_pages_cover_every_note_once_newest_first(db).await;
     }
 }
+
+/// A token made for a person while `user disable` is under way for them: whichever
+/// commits first, no token of theirs is left working. The disable is played by hand so it
+/// can be held open while the token is asked for.
+async fn a_token_made_while_its_person_is_disabled_is_refused(db: TestDb) {
+    let app = TestApp::spawn(&settings_for(&db)).await;
+    let email: EmailAddress = "leaving@presidency.example".parse().expect("an address");
+    app.service
+        .add_user(&email, "Leaving Drafter", Role::Drafter, &[UNIT.to_owned()])
+        .await
+        .expect("the person is added");
+    sqlx::any::install_default_drivers();
+    let mut disabling = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url())
+        .await
+        .expect("a connection");
+    let begin = match db {
+        TestDb::Sqlite(_) => "BEGIN IMMEDIATE",
+        TestDb::Postgres { .. } => "BEGIN",
+    };
+    sqlx::raw_sql(begin)
+        .execute(&mut disabling)
+        .await
+        .expect("BEGIN");
+    sqlx::query("UPDATE users SET disabled = 1 WHERE email = $1")
+        .bind(email.as_str())
+        .execute(&mut disabling)
+        .await
+        .expect("disabled, not committed");
+
+    let units = [UNIT.to_owned()];
+    let service = app.service.clone();
+    let asked = tokio::spawn(async move {
+        let request = TokenRequest {
+            name: "Late",
+            role: Role::Drafter,
+            email: Some(&email),
+            units: &units,
+            expires_in: None,
+        };
+        service.create_token(request).await.map(|(id, _)| id)
+    });
+    // The token is asked for while the disable is open; give it the time to reach the
+    // database before the disable commits (if it does not wait, it has already returned).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut disabling)
+        .await
+        .expect("COMMIT");
+    let made = asked.await.expect("the request ran");
+    assert!(
+        matches!(made, Err(notesd::service::TokenError::DisabledPerson(_))),
+        "a token for a person disabled meanwhile: {made:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_made_while_its_person_is_disabled_is_refused_on_sqlite() {
+    a_token_made_while_its_person_is_disabled_is_refused(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn a_token_made_while_its_person_is_disabled_is_refused_on_postgres() {
+    if let Some(db) =
+        TestDb::postgres("a_token_made_while_its_person_is_disabled_is_refused_on_postgres").await
+    {
+        a_token_made_while_its_person_is_disabled_is_refused(db).await;
+    }
+}
