@@ -23,6 +23,15 @@ pub enum PeopleError {
 }
 
 impl Service {
+    /// Whether `address` may still be sent news of notes: any address but a disabled
+    /// person's.
+    pub(super) async fn still_enabled(&self, address: &str) -> Result<bool, StoreError> {
+        let Ok(email) = address.parse::<EmailAddress>() else {
+            return Ok(true);
+        };
+        Ok(!self.store.user(&email).await?.is_some_and(|u| u.disabled))
+    }
+
     /// Adds a person who may sign in to the web desk; returns their id.
     pub async fn add_user(
         &self,

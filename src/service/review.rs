@@ -180,7 +180,13 @@ impl Service {
             Outcome::ChangesRequested => {
                 tx.close_tokens(note.id).await?;
                 note.state = transition(note.state, Event::RequestChanges)?;
-                if let Some(drafter) = &review.drafter {
+                // A person disabled since the submission (they left) is not sent the note's
+                // subject and the approver's comment.
+                let told = match &review.drafter {
+                    Some(drafter) => self.still_enabled(drafter).await?,
+                    None => false,
+                };
+                if let Some(drafter) = review.drafter.as_ref().filter(|_| told) {
                     tx.enqueue(&QueuedMail {
                         note_id: Some(note.id),
                         kind: MailKind::ChangesRequested,

@@ -422,6 +422,39 @@ async fn requesting_changes_needs_a_comment_and_the_drafter_is_told() {
     assert!(notice.text().contains(A1));
     // The other approver's link closed with the review.
     assert_eq!(open(&app, &link_for(&app, &mails, A2)).await.0, 410);
+
+    // The drafter left (`user disable`) while a second note was in review: the note's
+    // subject and the comment are not mailed to them.
+    let (other, mails) = submitted(&app, &smtp).await;
+    let drafter: notesd::address::EmailAddress = DRAFTER.parse().expect("an address");
+    app.service
+        .add_user(&drafter, "Test Drafter", notesd::access::Role::Drafter, &[])
+        .await
+        .expect("the drafter is a person");
+    app.service.disable_user(&drafter).await.expect("disabled");
+    let (status, page) = decide(&app, &link_for(&app, &mails, A1), "reject", comment).await;
+    assert_eq!(status, 200, "{page}");
+    // (The drafter's token ended with them: read as the admin.)
+    let viewed: Value = app
+        .client
+        .get(app.url(&format!("/api/notes/{other}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .expect("GET the note")
+        .json()
+        .await
+        .expect("a note");
+    assert_eq!(viewed["state"], "changes_requested");
+    let pool = app_store(&db).await;
+    let (queued,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE recipient = $1 AND note_id = $2")
+            .bind(DRAFTER)
+            .bind(other.parse::<i64>().expect("an id"))
+            .fetch_one(&pool)
+            .await
+            .expect("a count");
+    assert_eq!(queued, 0, "no notice for a disabled drafter");
     app.stop().await;
 }
 
