@@ -5,13 +5,11 @@
 
 use jiff::Timestamp;
 
-use super::approval_links::csrf_for;
 use super::desk::spec_changes;
 use super::review::{link_mail, spend_link};
 use super::{ApprovalPage, Service, ServiceError};
 use crate::access::ClientInfo;
 use crate::diff::Change;
-use crate::link::LinkRefusal;
 use crate::note::SpecError;
 use crate::render::NoteDocument;
 use crate::secret;
@@ -91,16 +89,7 @@ impl Service {
         client: &ClientInfo,
     ) -> Result<String, ServiceError> {
         let now = self.clock.now();
-        let found = self
-            .store
-            .approval_token(&secret::digest(secret))
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        if form.csrf.as_deref() != Some(csrf_for(secret).as_str()) {
-            return Err(ServiceError::Forbidden(
-                "the form did not come from this link's page; open the link again".to_owned(),
-            ));
-        }
+        let found = self.posted_link(secret, form.csrf.as_deref()).await?;
         let allowed = self
             .desk
             .deputies

@@ -30,6 +30,25 @@ pub struct DecisionForm {
 const MAX_COMMENT: usize = 10_000;
 
 impl Service {
+    /// The approval link a form was posted to, if the form came from that link's page.
+    pub(super) async fn posted_link(
+        &self,
+        secret: &str,
+        csrf: Option<&str>,
+    ) -> Result<ApprovalToken, ServiceError> {
+        let found = self
+            .store
+            .approval_token(&secret::digest(secret))
+            .await?
+            .ok_or(LinkRefusal::Unknown)?;
+        if csrf != Some(csrf_for(secret).as_str()) {
+            return Err(ServiceError::Forbidden(
+                "the form did not come from this link's page; open the link again".to_owned(),
+            ));
+        }
+        Ok(found)
+    }
+
     /// Starts the approval chain: the first step's approvers get their links by email.
     #[tracing::instrument(skip_all, fields(note = id, by = %who.name))]
     pub async fn submit(&self, who: &Principal, id: &str) -> Result<Note, ServiceError> {
@@ -108,16 +127,7 @@ impl Service {
         now: Timestamp,
         issued: Option<IssuedPdf>,
     ) -> Result<Decided, ServiceError> {
-        let found = self
-            .store
-            .approval_token(&secret::digest(secret))
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
-        if form.csrf.as_deref() != Some(csrf_for(secret).as_str()) {
-            return Err(ServiceError::Forbidden(
-                "the form did not come from this link's page; open the link again".to_owned(),
-            ));
-        }
+        let found = self.posted_link(secret, form.csrf.as_deref()).await?;
         let invalid = |field: &str, message: &str| {
             ServiceError::Invalid(SpecError {
                 field: field.to_owned(),
