@@ -25,13 +25,18 @@ pub fn csrf_for(secret: &str) -> String {
 }
 
 impl Service {
-    /// The token a link's secret names, and its note.
-    async fn link(&self, secret: &str) -> Result<(ApprovalToken, Note), ServiceError> {
-        let token = self
+    /// The token a link's secret names.
+    pub(super) async fn token(&self, secret: &str) -> Result<ApprovalToken, ServiceError> {
+        Ok(self
             .store
             .approval_token(&secret::digest(secret))
             .await?
-            .ok_or(LinkRefusal::Unknown)?;
+            .ok_or(LinkRefusal::Unknown)?)
+    }
+
+    /// The token a link's secret names, and its note.
+    async fn link(&self, secret: &str) -> Result<(ApprovalToken, Note), ServiceError> {
+        let token = self.token(secret).await?;
         let note = self
             .store
             .note(token.note_id)

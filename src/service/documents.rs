@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use jiff::Timestamp;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore, watch};
 
-use super::{Service, ServiceError};
+use super::{Service, ServiceError, off_workers};
 use crate::access::Principal;
 use crate::note::{Note, NoteId, NoteSpec};
 use crate::reference::{DistributionCode, DocNumber};
@@ -211,9 +211,7 @@ impl Service {
         let bytes = match self.seal.clone() {
             None => bytes,
             // Parsing the PDF and signing is CPU work, as rendering is.
-            Some(seal) => tokio::task::spawn_blocking(move || seal.apply(&bytes, at))
-                .await
-                .map_err(|e| ServiceError::Internal(format!("the seal task failed: {e}")))??,
+            Some(seal) => off_workers("seal", move || seal.apply(&bytes, at)).await??,
         };
         Ok(IssuedPdf {
             version: note.version,
@@ -303,13 +301,12 @@ impl Service {
     ) -> Result<T, ServiceError> {
         let slot = self.renders.slot().await?;
         let renderer = self.renderer.clone();
-        let done = tokio::task::spawn_blocking(move || {
+        off_workers("render", move || {
             let _slot = slot;
             job(&renderer)
         })
-        .await
-        .map_err(|e| ServiceError::Internal(format!("the render task failed: {e}")))??;
-        Ok(done)
+        .await?
+        .map_err(ServiceError::from)
     }
 
     /// A version's spec and when it was saved.

@@ -18,11 +18,10 @@ use serde_json::Value;
 
 use super::{Missing, Service, ServiceError};
 use crate::clock::{brussels_time, later};
-use crate::link::{self, LinkRefusal};
+use crate::link;
 use crate::mail::{Attachment, Letter};
 use crate::note::NoteId;
 use crate::outbox::{Attempt, ClaimedMail, MailKind, Next, SendOutcome, next};
-use crate::secret;
 use crate::store::AuditEntry;
 use crate::workflow::{Event, NoteState, transition};
 
@@ -86,12 +85,7 @@ impl Service {
                 // A link closed since the row was queued (the note withdrawn, the step
                 // decided by another approver) is not mailed: it would open a dead page.
                 if let Some(secret) = &row.secret {
-                    let token = self
-                        .store
-                        .approval_token(&secret::digest(secret))
-                        .await?
-                        .ok_or(LinkRefusal::Unknown)?;
-                    link::check(&token, &note, self.clock.now())?;
+                    link::check(&self.token(secret).await?, &note, self.clock.now())?;
                 }
                 let version = context
                     .get("version")

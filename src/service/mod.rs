@@ -139,6 +139,17 @@ pub struct Service {
     seal: Option<Arc<Seal>>,
 }
 
+/// Runs CPU work (rendering, sealing, hashing an upload) off the async workers; `what`
+/// names it if the task dies.
+pub(super) async fn off_workers<T: Send + 'static>(
+    what: &str,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("the {what} task failed: {e}")))
+}
+
 impl Service {
     /// Loads the note templates (built-in, then `templates.dir`) and is ready to serve.
     pub fn new(

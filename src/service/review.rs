@@ -36,11 +36,7 @@ impl Service {
         secret: &str,
         csrf: Option<&str>,
     ) -> Result<ApprovalToken, ServiceError> {
-        let found = self
-            .store
-            .approval_token(&secret::digest(secret))
-            .await?
-            .ok_or(LinkRefusal::Unknown)?;
+        let found = self.token(secret).await?;
         if csrf != Some(csrf_for(secret).as_str()) {
             return Err(ServiceError::Forbidden(
                 "the form did not come from this link's page; open the link again".to_owned(),

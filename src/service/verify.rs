@@ -14,7 +14,7 @@
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
-use super::{Service, ServiceError};
+use super::{Service, ServiceError, off_workers};
 use crate::reference::DocNumber;
 use crate::seal::{self, Inspection};
 use crate::secret;
@@ -69,7 +69,7 @@ impl Service {
     /// Verifies `bytes` against the issued PDFs of this registry.
     pub async fn verify(&self, bytes: Vec<u8>) -> Result<Verification, VerifyError> {
         let bytes = std::sync::Arc::new(bytes);
-        let examined = blocking({
+        let examined = off_workers("verification", {
             let bytes = bytes.clone();
             move || examine(&bytes)
         })
@@ -83,7 +83,7 @@ impl Service {
             })?;
             // The very bytes issued, so safe to parse; whoever's certificate sealed them
             // then, it was ours.
-            let sealed = blocking(move || sealed_whole(&bytes)).await?;
+            let sealed = off_workers("verification", move || sealed_whole(&bytes)).await?;
             let mut reasons = Vec::new();
             if let Some(later) = self.store.later_issued_revision(&note).await? {
                 reasons.push(format!(
@@ -124,15 +124,6 @@ impl Service {
             reason: Some(reason),
         })
     }
-}
-
-/// Runs CPU work over up to 10 MB off the async workers.
-async fn blocking<T: Send + 'static>(
-    job: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ServiceError> {
-    tokio::task::spawn_blocking(job)
-        .await
-        .map_err(|e| ServiceError::Internal(format!("verification stopped: {e}")))
 }
 
 /// Whether `pdf`, a file this registry issued, carries a seal that checks over all of it.
